@@ -1,0 +1,205 @@
+"""Articles: inserting feed entries once, claiming work, recording outcomes, finding stuck work."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select, update
+from sqlmodel import Session
+
+from storage.db import dialect_insert, is_postgres
+from storage.models import Article, ArticleState
+
+UNFINISHED = (ArticleState.pending.value, ArticleState.fetching.value)
+
+
+@dataclass(frozen=True)
+class NewEntry:
+    """What a feed says about one entry; `key` is its identity within the feed."""
+
+    key: str
+    url: str | None
+    title: str | None
+    content: str | None
+    author: str | None
+    published: datetime | None
+
+
+def insert_entries(
+    *, session: Session, feed_id: int, entries: Iterable[NewEntry], now: datetime
+) -> list[int]:
+    """Store entries not seen before as `pending` articles; return the new ids.
+
+    `INSERT … ON CONFLICT DO NOTHING` on the (feed_id, entry_key) unique key: polling the same
+    feed twice, or two workers racing on it, never stores a duplicate.
+    """
+    rows = []
+    seen: set[str] = set()
+    for e in entries:
+        if e.key in seen:  # a feed that lists one entry twice
+            continue
+        seen.add(e.key)
+        rows.append(
+            {
+                "feed_id": feed_id,
+                "entry_key": e.key,
+                "url": e.url,
+                "feed_title": e.title,
+                "feed_content": e.content,
+                "feed_author": (e.author or None) and e.author[:512],
+                "feed_published": e.published,
+                "state": ArticleState.pending.value,
+                "state_changed_at": now,
+                "created_at": now,
+                "attempts": 0,
+            }
+        )
+    if not rows:
+        return []
+    insert = dialect_insert(session)
+    new_ids: list[int] = []
+    for start in range(0, len(rows), 500):
+        stmt = (
+            insert(Article)
+            .values(rows[start : start + 500])
+            .on_conflict_do_nothing(index_elements=["feed_id", "entry_key"])
+            .returning(Article.id)
+        )
+        new_ids.extend(r[0] for r in session.execute(stmt).all())
+    return sorted(new_ids)
+
+
+def claim_article(*, session: Session, article_id: int, now: datetime, lease: int) -> bool:
+    """Take a pending article (or one whose claim lease ran out) for processing.
+
+    A conditional update with a rowcount check: two workers handed the same id never both work.
+    """
+    expired = now - timedelta(seconds=lease)
+    result = session.execute(
+        update(Article)
+        .where(
+            Article.id == article_id,
+            (Article.state == ArticleState.pending.value)
+            | ((Article.state == ArticleState.fetching.value) & (Article.state_changed_at < expired)),
+        )
+        .values(
+            state=ArticleState.fetching.value,
+            state_changed_at=now,
+            attempts=Article.attempts + 1,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
+
+
+def release_article(*, session: Session, article_id: int, now: datetime, error: str) -> None:
+    """A transient failure: back to pending, to be picked up again by a retry or the sweep."""
+    session.execute(
+        update(Article)
+        .where(Article.id == article_id, Article.state == ArticleState.fetching.value)
+        .values(state=ArticleState.pending.value, state_changed_at=now, error=error[:2000])
+        .execution_options(synchronize_session=False)
+    )
+
+
+def fail_article(*, session: Session, article_id: int, now: datetime, error: str) -> None:
+    session.execute(
+        update(Article)
+        .where(Article.id == article_id)
+        .values(state=ArticleState.failed.value, state_changed_at=now, error=error[:2000])
+        .execution_options(synchronize_session=False)
+    )
+
+
+def complete_article(*, session: Session, article_id: int, now: datetime, **fields: object) -> bool:
+    """Store the cleaned article and mark it processed (only from `fetching`)."""
+    result = session.execute(
+        update(Article)
+        .where(Article.id == article_id, Article.state == ArticleState.fetching.value)
+        .values(
+            state=ArticleState.processed.value,
+            state_changed_at=now,
+            processed_at=now,
+            error=None,
+            **fields,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
+
+
+def get_article(*, session: Session, article_id: int) -> Article | None:
+    return session.get(Article, article_id)
+
+
+def stuck_articles(
+    *, session: Session, now: datetime, stuck_after: int, limit: int = 1000
+) -> list[int]:
+    """Articles left in an unfinished state longer than `stuck_after` seconds (lost messages,
+    killed workers): the sweep hands them out again."""
+    cutoff = now - timedelta(seconds=stuck_after)
+    return list(
+        session.execute(
+            select(Article.id)
+            .where(Article.state.in_(UNFINISHED), Article.state_changed_at < cutoff)
+            .order_by(Article.id)
+            .limit(limit)
+        ).scalars()
+    )
+
+
+def count_unfinished(*, session: Session) -> int:
+    return int(
+        session.execute(
+            select(func.count()).select_from(Article).where(Article.state.in_(UNFINISHED))
+        ).scalar_one()
+    )
+
+
+def unfinished_ids(*, session: Session, limit: int = 10000) -> list[int]:
+    return list(
+        session.execute(
+            select(Article.id).where(Article.state.in_(UNFINISHED)).order_by(Article.id).limit(limit)
+        ).scalars()
+    )
+
+
+def count_by_state(*, session: Session) -> dict[str, int]:
+    rows = session.execute(select(Article.state, func.count()).group_by(Article.state)).all()
+    return {state: int(n) for state, n in rows}
+
+
+def list_articles(
+    *, session: Session, feed_id: int | None = None, state: str | None = None, limit: int = 50
+) -> list[Article]:
+    query = select(Article).order_by(Article.id.desc()).limit(limit)
+    if feed_id is not None:
+        query = query.where(Article.feed_id == feed_id)
+    if state is not None:
+        query = query.where(Article.state == state)
+    return list(session.execute(query).scalars())
+
+
+def recent_entry_dates(*, session: Session, feed_id: int, limit: int = 20) -> list[datetime]:
+    """Publication dates of the feed's newest entries (for the adaptive polling interval)."""
+    return list(
+        session.execute(
+            select(Article.feed_published)
+            .where(Article.feed_id == feed_id, Article.feed_published.is_not(None))
+            .order_by(Article.feed_published.desc())
+            .limit(limit)
+        ).scalars()
+    )
+
+
+def touch_articles(*, session: Session, article_ids: list[int], now: datetime) -> None:
+    """Restart the stuck clock of re-dispatched articles, so one sweep does not resend them."""
+    if article_ids:
+        session.execute(
+            update(Article)
+            .where(Article.id.in_(article_ids), Article.state.in_(UNFINISHED))
+            .values(state_changed_at=now)
+            .execution_options(synchronize_session=False)
+        )
