@@ -22,14 +22,19 @@ log = logging.getLogger(__name__)
 CLAIM_BATCH = 500
 
 
-def schedule_due(*, settings: Settings, dispatcher: Dispatcher, all_enabled: bool = False) -> list[int]:
+def schedule_due(
+    *, settings: Settings, dispatcher: Dispatcher, all_enabled: bool = False
+) -> list[int]:
     """Claim the feeds that are due (or every enabled one, in one statement) and dispatch them."""
     claimed: list[int] = []
     while True:
         with session_scope(settings.database_url) as session:
             ids = feed_store.claim_due_feeds(
-                session=session, now=utcnow(), lease=settings.poll_lease,
-                limit=None if all_enabled else CLAIM_BATCH, all_enabled=all_enabled,
+                session=session,
+                now=utcnow(),
+                lease=settings.poll_lease,
+                limit=None if all_enabled else CLAIM_BATCH,
+                all_enabled=all_enabled,
             )
         for feed_id in ids:
             dispatcher.poll_feed(feed_id)
@@ -42,8 +47,9 @@ def sweep(*, settings: Settings, dispatcher: Dispatcher) -> list[int]:
     """Re-dispatch articles stuck in an unfinished state (lost message, killed worker)."""
     now = utcnow()
     with session_scope(settings.database_url) as session:
-        ids = article_store.stuck_articles(session=session, now=now,
-                                           stuck_after=settings.stuck_after)
+        ids = article_store.stuck_articles(
+            session=session, now=now, stuck_after=settings.stuck_after
+        )
         article_store.touch_articles(session=session, article_ids=ids, now=now)
     for article_id in ids:
         dispatcher.process_article(article_id)

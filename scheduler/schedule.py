@@ -19,8 +19,9 @@ RECENT_ENTRIES = 20
 POLLS_PER_GAP = 2
 
 
-def adaptive_interval(entry_dates: Iterable[datetime | None], *, now: datetime,
-                      settings: Settings) -> int:
+def adaptive_interval(
+    entry_dates: Iterable[datetime | None], *, now: datetime, settings: Settings
+) -> int:
     """Seconds between polls from the feed's observed publishing rate.
 
     The median gap between the newest entries, halved, clamped to [min, max]. A feed that has not
@@ -85,8 +86,9 @@ def retry_after_failure(
     if permanent:
         delay = float(settings.error_backoff_max)
     else:
-        delay = min(settings.poll_min_interval * 2 ** max(0, error_count - 1),
-                    settings.error_backoff_max)
+        delay = min(
+            settings.poll_min_interval * 2 ** max(0, error_count - 1), settings.error_backoff_max
+        )
     if retry_after:
         delay = max(delay, min(retry_after, settings.retry_after_cap))
     return now + timedelta(seconds=jitter(delay, settings=settings, rng=rng))

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select, update
 from sqlmodel import Session
 
-from storage.db import dialect_insert, is_postgres
+from storage.db import dialect_insert
 from storage.models import Article, ArticleState
 
 UNFINISHED = (ArticleState.pending.value, ArticleState.fetching.value)
@@ -71,23 +71,31 @@ def insert_entries(
     return sorted(new_ids)
 
 
-def claim_article(*, session: Session, article_id: int, now: datetime, lease: int) -> bool:
+def claim_article(
+    *, session: Session, article_id: int, now: datetime, lease: int, token: str | None = None
+) -> bool:
     """Take a pending article (or one whose claim lease ran out) for processing.
 
     A conditional update with a rowcount check: two workers handed the same id never both work.
+    `token` names the unit of work (a Celery task id survives the task's retries), so a retry of
+    the same task may take back the claim its interrupted attempt left behind.
     """
     expired = now - timedelta(seconds=lease)
+    reclaimable = Article.state_changed_at < expired
+    if token is not None:
+        reclaimable = reclaimable | (Article.claim_token == token)
     result = session.execute(
         update(Article)
         .where(
             Article.id == article_id,
             (Article.state == ArticleState.pending.value)
-            | ((Article.state == ArticleState.fetching.value) & (Article.state_changed_at < expired)),
+            | ((Article.state == ArticleState.fetching.value) & reclaimable),
         )
         .values(
             state=ArticleState.fetching.value,
             state_changed_at=now,
             attempts=Article.attempts + 1,
+            claim_token=token,
         )
         .execution_options(synchronize_session=False)
     )
@@ -161,7 +169,10 @@ def count_unfinished(*, session: Session) -> int:
 def unfinished_ids(*, session: Session, limit: int = 10000) -> list[int]:
     return list(
         session.execute(
-            select(Article.id).where(Article.state.in_(UNFINISHED)).order_by(Article.id).limit(limit)
+            select(Article.id)
+            .where(Article.state.in_(UNFINISHED))
+            .order_by(Article.id)
+            .limit(limit)
         ).scalars()
     )
 

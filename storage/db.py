@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -12,10 +13,28 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine
 
+_engines: list[Engine] = []
 
-@lru_cache(maxsize=8)
+
+def _forget_connections_after_fork() -> None:
+    """A forked child (Celery's prefork pool) must not use its parent's pooled connections."""
+    for engine in _engines:
+        engine.dispose(close=False)
+
+
+os.register_at_fork(after_in_child=_forget_connections_after_fork)
+
+
 def get_engine(database_url: str) -> Engine:
     """One engine per URL and process (connection pool)."""
+    engine = _make_engine(database_url)
+    if engine not in _engines:
+        _engines.append(engine)
+    return engine
+
+
+@lru_cache(maxsize=8)
+def _make_engine(database_url: str) -> Engine:
     if database_url.startswith("sqlite"):
         engine = create_engine(
             database_url,

@@ -49,9 +49,7 @@ def existing_urls(*, session: Session) -> set[str]:
 
 def list_feeds(*, session: Session) -> list[FeedStatus]:
     """Every feed with its number of stored entries, oldest first."""
-    counts = (
-        select(Article.feed_id, func.count().label("n")).group_by(Article.feed_id).subquery()
-    )
+    counts = select(Article.feed_id, func.count().label("n")).group_by(Article.feed_id).subquery()
     rows = session.execute(
         select(Feed, func.coalesce(counts.c.n, 0))
         .outerjoin(counts, counts.c.feed_id == Feed.id)
@@ -69,7 +67,11 @@ def remove_feed(*, session: Session, feed_id: int) -> bool:
 
 
 def claim_due_feeds(
-    *, session: Session, now: datetime, lease: int, limit: int | None = 500,
+    *,
+    session: Session,
+    now: datetime,
+    lease: int,
+    limit: int | None = 500,
     all_enabled: bool = False,
 ) -> list[int]:
     """Atomically claim feeds due at `now` by pushing their `next_poll_at` one lease ahead.
@@ -199,8 +201,17 @@ def add_feeds(*, session: Session, feeds: list[tuple[str, str | None]]) -> int:
         return 0
     insert = dialect_insert(session)
     now = utcnow()
-    rows = [{"url": url, "title": title, "next_poll_at": now, "created_at": now,
-             "error_count": 0, "disabled": False} for url, title in feeds]
+    rows = [
+        {
+            "url": url,
+            "title": title,
+            "next_poll_at": now,
+            "created_at": now,
+            "error_count": 0,
+            "disabled": False,
+        }
+        for url, title in feeds
+    ]
     result = session.execute(
         insert(Feed).values(rows).on_conflict_do_nothing(index_elements=["url"]).returning(Feed.id)
     )

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlmodel import Session
 
-from storage.db import dialect_insert, is_postgres
+from storage.db import dialect_insert
 from storage.models import Host
 
 

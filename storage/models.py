@@ -5,9 +5,17 @@ from __future__ import annotations
 import enum
 from datetime import UTC, datetime
 
-from sqlalchemy import BigInteger, Column, DateTime, Index, Integer, Text, TypeDecorator, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Index,
+    Integer,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
 from sqlmodel import Field, SQLModel
-
 
 # 64-bit ids on PostgreSQL; SQLite's INTEGER PRIMARY KEY is already 64-bit (and must be spelled so).
 BIGINT_ID = BigInteger().with_variant(Integer(), "sqlite")
@@ -42,7 +50,7 @@ def _ts(*, index: bool = False, nullable: bool = True) -> Column:
 
 
 class ArticleState(enum.StrEnum):
-    """pending → processed | failed. `fetching` marks a claimed article (its lease is `claimed_at`)."""
+    """pending → processed | failed; `fetching` marks a claimed article."""
 
     pending = "pending"
     fetching = "fetching"
@@ -75,7 +83,9 @@ class Feed(FeedBase, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
     last_polled_at: datetime | None = Field(default=None, sa_column=_ts())
     last_success_at: datetime | None = Field(default=None, sa_column=_ts())
-    next_poll_at: datetime = Field(default_factory=utcnow, sa_column=_ts(index=True, nullable=False))
+    next_poll_at: datetime = Field(
+        default_factory=utcnow, sa_column=_ts(index=True, nullable=False)
+    )
     error_count: int = 0
     first_error_at: datetime | None = Field(default=None, sa_column=_ts())
     last_error: str | None = Field(default=None, sa_column=Column(Text))
@@ -125,6 +135,7 @@ class Article(SQLModel, table=True):
     state: str = Field(default=ArticleState.pending.value, max_length=16)
     state_changed_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
     attempts: int = 0
+    claim_token: str | None = Field(default=None, max_length=64)
     error: str | None = Field(default=None, sa_column=Column(Text))
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts(index=True, nullable=False))
 
@@ -148,7 +159,7 @@ class Article(SQLModel, table=True):
 
 
 class Host(SQLModel, table=True):
-    """Per-host politeness: a host that asked us to wait (Retry-After, Crawl-delay) is left alone."""
+    """Per-host politeness: a host that asked us to wait (Retry-After) is left alone."""
 
     name: str = Field(primary_key=True, max_length=255)
     blocked_until: datetime | None = Field(default=None, sa_column=_ts())

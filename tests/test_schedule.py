@@ -7,8 +7,14 @@ from scheduler.schedule import adaptive_interval, next_poll, retry_after_failure
 from wirewatch.settings import Settings
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
-S = Settings(database_url="sqlite:///x.db", poll_min_interval=300, poll_max_interval=86400,
-             poll_default_interval=3600, poll_jitter=0.1, error_backoff_max=86400)
+S = Settings(
+    database_url="sqlite:///x.db",
+    poll_min_interval=300,
+    poll_max_interval=86400,
+    poll_default_interval=3600,
+    poll_jitter=0.1,
+    error_backoff_max=86400,
+)
 
 
 def every(minutes: float, n: int = 10, start: datetime = NOW) -> list[datetime]:
@@ -45,7 +51,9 @@ def test_override_wins_and_ttl_and_cache_only_lengthen() -> None:
     assert interval == 120
     _, interval = next_poll(now=NOW, settings=S, entry_dates=every(30), ttl_minutes=60, rng=rng)
     assert interval == 3600
-    _, interval = next_poll(now=NOW, settings=S, entry_dates=every(30), cache_lifetime=7200, rng=rng)
+    _, interval = next_poll(
+        now=NOW, settings=S, entry_dates=every(30), cache_lifetime=7200, rng=rng
+    )
     assert interval == 7200
     _, interval = next_poll(now=NOW, settings=S, entry_dates=every(30), cache_lifetime=10, rng=rng)
     assert interval == 15 * 60
@@ -61,8 +69,9 @@ def test_jitter_never_shortens_and_spreads() -> None:
 def test_transient_failures_back_off_exponentially_with_a_cap() -> None:
     rng = random.Random(3)
     waits = [
-        (retry_after_failure(now=NOW, error_count=n, settings=S, permanent=False, rng=rng) - NOW)
-        .total_seconds()
+        (
+            retry_after_failure(now=NOW, error_count=n, settings=S, permanent=False, rng=rng) - NOW
+        ).total_seconds()
         for n in (1, 2, 3, 4, 20)
     ]
     assert 300 <= waits[0] <= 330 and 600 <= waits[1] <= 660 and 1200 <= waits[2] <= 1320
@@ -74,9 +83,17 @@ def test_permanent_failures_wait_longest_and_retry_after_is_honoured_within_cap(
     rng = random.Random(4)
     wait = retry_after_failure(now=NOW, error_count=1, settings=S, permanent=True, rng=rng) - NOW
     assert wait >= timedelta(seconds=86400)
-    wait = retry_after_failure(now=NOW, error_count=1, settings=S, permanent=False,
-                               retry_after=5000, rng=rng) - NOW
+    wait = (
+        retry_after_failure(
+            now=NOW, error_count=1, settings=S, permanent=False, retry_after=5000, rng=rng
+        )
+        - NOW
+    )
     assert timedelta(seconds=5000) <= wait <= timedelta(seconds=5500)
-    wait = retry_after_failure(now=NOW, error_count=1, settings=S, permanent=False,
-                               retry_after=10**9, rng=rng) - NOW
+    wait = (
+        retry_after_failure(
+            now=NOW, error_count=1, settings=S, permanent=False, retry_after=10**9, rng=rng
+        )
+        - NOW
+    )
     assert wait <= timedelta(seconds=S.retry_after_cap * 1.1)

@@ -7,8 +7,11 @@ from wirewatch.settings import load_settings
 
 
 def test_defaults_are_embedded_sqlite_with_the_guard_on(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("WIREWATCH_DATABASE_URL", "WIREWATCH_BROKER_URL",
-                 "WIREWATCH_ALLOW_PRIVATE_NETWORKS"):
+    for name in (
+        "WIREWATCH_DATABASE_URL",
+        "WIREWATCH_BROKER_URL",
+        "WIREWATCH_ALLOW_PRIVATE_NETWORKS",
+    ):
         monkeypatch.delenv(name, raising=False)
     s = load_settings()
     assert s.embedded and s.is_sqlite

@@ -18,13 +18,19 @@ def add(url: str, db_url: str, n: int = 1) -> list[int]:
 
 def test_duplicate_feed_is_refused_and_nothing_else_lost(db_url: str) -> None:
     add("http://a.example", db_url)
-    with pytest.raises(feed_store.DuplicateFeedError, match="already subscribed"):
-        with session_scope(db_url) as s:
+    with (
+        pytest.raises(feed_store.DuplicateFeedError, match="already subscribed"),
+        session_scope(db_url) as s,
+    ):
             feed_store.add_feed(session=s, url="http://a.example/0")
     with session_scope(db_url) as s:
         assert [f.feed.url for f in feed_store.list_feeds(session=s)] == ["http://a.example/0"]
-        assert feed_store.add_feeds(session=s, feeds=[("http://a.example/0", None),
-                                                      ("http://b.example/", "B")]) == 1
+        assert (
+            feed_store.add_feeds(
+                session=s, feeds=[("http://a.example/0", None), ("http://b.example/", "B")]
+            )
+            == 1
+        )
 
 
 def test_due_feeds_are_claimed_once_even_by_racing_schedulers(db_url: str) -> None:
@@ -67,11 +73,21 @@ def test_disabled_feeds_are_never_claimed(db_url: str) -> None:
 
 def test_entries_are_stored_once_per_feed(db_url: str) -> None:
     (fid,) = add("http://a.example", db_url)
-    entries = [article_store.NewEntry(key=f"k{i}", url=f"http://a.example/{i}", title="t",
-                                      content=None, author=None, published=None) for i in range(5)]
+    entries = [
+        article_store.NewEntry(
+            key=f"k{i}",
+            url=f"http://a.example/{i}",
+            title="t",
+            content=None,
+            author=None,
+            published=None,
+        )
+        for i in range(5)
+    ]
     with session_scope(db_url) as s:
-        first = article_store.insert_entries(session=s, feed_id=fid, entries=entries + entries[:1],
-                                             now=utcnow())
+        first = article_store.insert_entries(
+            session=s, feed_id=fid, entries=entries + entries[:1], now=utcnow()
+        )
     assert len(first) == 5
     with session_scope(db_url) as s:
         again = article_store.insert_entries(session=s, feed_id=fid, entries=entries, now=utcnow())
@@ -81,8 +97,9 @@ def test_entries_are_stored_once_per_feed(db_url: str) -> None:
 
 def test_an_article_is_claimed_by_one_worker_and_stuck_work_is_found(db_url: str) -> None:
     (fid,) = add("http://a.example", db_url)
-    entry = article_store.NewEntry(key="k", url=None, title=None, content=None, author=None,
-                                   published=None)
+    entry = article_store.NewEntry(
+        key="k", url=None, title=None, content=None, author=None, published=None
+    )
     with session_scope(db_url) as s:
         (aid,) = article_store.insert_entries(session=s, feed_id=fid, entries=[entry], now=utcnow())
     now = utcnow()
@@ -103,19 +120,35 @@ def test_a_feed_failing_for_30_days_is_disabled_and_success_resets(db_url: str) 
     for day in (0, 10, 29):
         with session_scope(db_url) as s:
             feed = feed_store.record_poll_failure(
-                session=s, feed_id=fid, now=start + timedelta(days=day), error="HTTP 500",
-                next_poll_at=start, disable_after=timedelta(days=30))
+                session=s,
+                feed_id=fid,
+                now=start + timedelta(days=day),
+                error="HTTP 500",
+                next_poll_at=start,
+                disable_after=timedelta(days=30),
+            )
             assert not feed.disabled
     with session_scope(db_url) as s:
         feed = feed_store.record_poll_failure(
-            session=s, feed_id=fid, now=start + timedelta(days=30), error="HTTP 404: not found",
-            next_poll_at=start, disable_after=timedelta(days=30))
+            session=s,
+            feed_id=fid,
+            now=start + timedelta(days=30),
+            error="HTTP 404: not found",
+            next_poll_at=start,
+            disable_after=timedelta(days=30),
+        )
     assert feed.disabled and feed.error_count == 4
     assert "30 days" in feed.disabled_reason and "HTTP 404" in feed.disabled_reason
     with session_scope(db_url) as s:
         feed_store.set_feed_enabled(session=s, feed_id=fid, enabled=True)
-        feed_store.record_poll_success(session=s, feed_id=fid, now=utcnow(), next_poll_at=utcnow(),
-                                       interval=60, not_modified=True)
+        feed_store.record_poll_success(
+            session=s,
+            feed_id=fid,
+            now=utcnow(),
+            next_poll_at=utcnow(),
+            interval=60,
+            not_modified=True,
+        )
     with session_scope(db_url) as s:
         feed = feed_store.get_feed(session=s, feed_id=fid)
         assert (feed.error_count, feed.last_error, feed.disabled) == (0, None, False)

@@ -31,11 +31,11 @@ class Settings(BaseSettings):
         3600, ge=60, description="Seconds before Redis redelivers an unacknowledged task."
     )
     task_time_limit: int = Field(
-        300, ge=10, description="Hard time limit of one task, seconds (below the visibility timeout)."
+        300,
+        ge=10,
+        description="Hard time limit of one task, seconds (below the visibility timeout).",
     )
-    embedded_workers: int = Field(
-        4, ge=1, le=64, description="Worker threads in embedded mode."
-    )
+    embedded_workers: int = Field(4, ge=1, le=64, description="Worker threads in embedded mode.")
 
     # Outbound HTTP (the one gate)
     allow_private_networks: bool = Field(

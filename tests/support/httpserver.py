@@ -56,8 +56,16 @@ class LocalServer:
     def url(self, path: str) -> str:
         return f"http://127.0.0.1:{self.port}{path}"
 
-    def route(self, path: str, body: bytes | str = b"", *, status: int = 200,
-              headers: dict[str, str] | None = None, handler=None, gzip_body: bool = False) -> str:  # noqa: ANN001
+    def route(
+        self,
+        path: str,
+        body: bytes | str = b"",
+        *,
+        status: int = 200,
+        headers: dict[str, str] | None = None,
+        handler=None,
+        gzip_body: bool = False,
+    ) -> str:  # noqa: ANN001
         data = body.encode() if isinstance(body, str) else body
         hdrs = dict(headers or {})
         if gzip_body:
@@ -78,7 +86,9 @@ class LocalServer:
     def _serve(self, request: BaseHTTPRequestHandler) -> None:
         path = request.path.split("?", 1)[0]
         with self._lock:
-            self.hits.append(Hit(path=request.path, headers={k.lower(): v for k, v in request.headers.items()}))
+            self.hits.append(
+                Hit(path=request.path, headers={k.lower(): v for k, v in request.headers.items()})
+            )
         route = self.routes.get(path) or self.routes.get(request.path)
         if route is None:
             status, headers, body = 404, {"Content-Type": "text/plain"}, b"not found"

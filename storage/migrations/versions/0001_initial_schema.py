@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-27 17:31:09.652693
+Create Date: 2026-11-27 17:41:06.388381
 """
 
 from alembic import op
@@ -67,6 +67,7 @@ def upgrade() -> None:
     sa.Column('state', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
     sa.Column('state_changed_at', storage.models.UTCDateTime(timezone=True), nullable=False),
     sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('claim_token', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
     sa.Column('error', sa.Text(), nullable=True),
     sa.Column('created_at', storage.models.UTCDateTime(timezone=True), nullable=False),
     sa.Column('title', sa.Text(), nullable=True),

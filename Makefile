@@ -1,0 +1,44 @@
+# Wirewatch: `make run` installs and runs the service; `make test` installs and runs every test.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PYTEST_ARGS ?=
+
+.PHONY: run install install-test services test lint bench fuzz clean
+
+run: install
+	$(BIN)/wirewatch db upgrade
+	$(BIN)/wirewatch run
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e .
+	touch $@
+
+install-test: $(VENV)/.installed-test
+
+$(VENV)/.installed-test: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[test,bench]'
+	touch $(VENV)/.installed $@
+
+services:
+	scripts/ensure-services.sh
+
+test: install-test services
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: install-test
+	$(BIN)/ruff check .
+
+bench: install-test services
+	$(BIN)/python bench/feeds.py
+	$(BIN)/python bench/polling.py
+
+clean:
+	rm -rf $(VENV) *.egg-info .pytest_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""Pipeline stages run by the workers."""

@@ -1,0 +1,129 @@
+"""Handing work to whoever does it: threads in embedded mode, Celery in distributed mode.
+
+Only ids travel; the database holds the state. Callers dispatch after their transaction commits.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Protocol
+
+log = logging.getLogger(__name__)
+
+
+class Dispatcher(Protocol):
+    def poll_feed(self, feed_id: int) -> None: ...
+
+    def process_article(self, article_id: int, *, delay: float = 0) -> None: ...
+
+
+class ThreadDispatcher:
+    """Embedded mode: a pool of threads in this process runs the same pipeline functions."""
+
+    def __init__(self, workers: int, *, max_delay: float | None = None) -> None:
+        # max_delay: delayed work beyond it is not scheduled here (it stays pending in the
+        # database for the sweep); `run --once` uses it so a host asking for an hour's pause
+        # does not hold the run open.
+        self.max_delay = max_delay
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="wirewatch")
+        self._lock = threading.Condition()
+        self._in_flight = 0
+        self._timers: set[threading.Timer] = set()
+        self._closed = False
+        # Bound late to break the import cycle with worker.pipeline.
+        self.poll_handler: Callable[[int], None] | None = None
+        self.article_handler: Callable[[int], None] | None = None
+
+    def poll_feed(self, feed_id: int) -> None:
+        assert self.poll_handler is not None
+        self._submit(self.poll_handler, feed_id)
+
+    def process_article(self, article_id: int, *, delay: float = 0) -> None:
+        assert self.article_handler is not None
+        if delay <= 0:
+            self._submit(self.article_handler, article_id)
+            return
+        if self.max_delay is not None and delay > self.max_delay:
+            return
+        with self._lock:
+            if self._closed:
+                return
+            self._in_flight += 1
+            timer = threading.Timer(delay, self._fire, (self.article_handler, article_id))
+            timer.daemon = True
+            self._timers.add(timer)
+        timer.start()
+
+    def _fire(self, fn: Callable[[int], None], item: int) -> None:
+        with self._lock:
+            self._timers.discard(threading.current_thread())  # type: ignore[arg-type]
+        self._submit(fn, item)
+        self._done()
+
+    def _submit(self, fn: Callable[[int], None], item: int) -> None:
+        with self._lock:
+            if self._closed:
+                return
+            self._in_flight += 1
+        try:
+            self._pool.submit(self._run, fn, item)
+        except RuntimeError:  # pool shut down
+            self._done()
+
+    def _run(self, fn: Callable[[int], None], item: int) -> None:
+        try:
+            fn(item)
+        except Exception:  # the pipeline records its own failures; this is a bug guard
+            log.exception(
+                "unhandled error in %s", getattr(fn, "__name__", fn), extra={"item": item}
+            )
+        finally:
+            self._done()
+
+    def _done(self) -> None:
+        with self._lock:
+            self._in_flight -= 1
+            self._lock.notify_all()
+
+    def wait_idle(self, timeout: float | None = None) -> bool:
+        """Block until no work is queued, running or delayed; False on timeout."""
+        with self._lock:
+            return self._lock.wait_for(lambda: self._in_flight == 0, timeout=timeout)
+
+    @property
+    def in_flight(self) -> int:
+        return self._in_flight
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            for timer in self._timers:
+                timer.cancel()
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+class CeleryDispatcher:
+    """Distributed mode: Celery tasks on the Redis broker.
+
+    Delays are capped below the broker's visibility timeout (Redis would otherwise hand a waiting
+    task to a second worker); work that must wait longer simply waits again when it runs.
+    """
+
+    def __init__(self, *, max_delay: float) -> None:
+        self.max_delay = max_delay
+
+    def poll_feed(self, feed_id: int) -> None:
+        from worker import tasks
+
+        tasks.poll_feed.delay(feed_id)
+
+    def process_article(self, article_id: int, *, delay: float = 0) -> None:
+        from worker import tasks
+
+        if delay > 0:
+            tasks.process_article.apply_async((article_id,), countdown=min(delay, self.max_delay))
+        else:
+            tasks.process_article.delay(article_id)

@@ -1,0 +1,53 @@
+"""Celery tasks: thin shells that pass ids to the pipeline (which holds all the logic)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import redis
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from wirewatch.settings import get_settings
+from worker import pipeline
+from worker.celery_app import app
+from worker.dispatch import CeleryDispatcher
+from worker.hostlimit import RedisHostLimiter
+
+# The database or broker being briefly away (restart, failover) is retried with backoff; the
+# pipeline itself records every other failure on the row.
+TRANSIENT = (OperationalError, DBAPIError, redis.ConnectionError, redis.TimeoutError)
+TASK_OPTIONS = {
+    "acks_late": True,
+    "ignore_result": True,
+    "autoretry_for": TRANSIENT,
+    "retry_backoff": 2,
+    "retry_backoff_max": 300,
+    "retry_jitter": True,
+    "max_retries": 20,
+}
+
+
+@lru_cache(maxsize=1)
+def context() -> pipeline.Context:
+    settings = get_settings()
+    client = redis.Redis.from_url(
+        settings.broker_url or "redis://127.0.0.1:6379/0",
+        socket_timeout=10,
+        socket_connect_timeout=5,
+    )
+    limiter = RedisHostLimiter(client, settings.host_concurrency, lease=settings.total_timeout + 30)
+    return pipeline.Context(
+        settings=settings,
+        dispatcher=CeleryDispatcher(max_delay=settings.redis_visibility_timeout / 2),
+        limiter=limiter,
+    )
+
+
+@app.task(name="wirewatch.poll_feed", **TASK_OPTIONS)
+def poll_feed(feed_id: int) -> None:
+    pipeline.refresh_feed(feed_id, ctx=context())
+
+
+@app.task(name="wirewatch.process_article", bind=True, **TASK_OPTIONS)
+def process_article(self, article_id: int) -> None:  # noqa: ANN001
+    pipeline.process_article(article_id, ctx=context(), token=self.request.id)
