@@ -1,0 +1,241 @@
+"""The one outbound HTTP gate: every request is checked, capped, timed out and classified here."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import httpcore
+import httpx
+
+from wirewatch.errors import FetchError
+from wirewatch.net.decode import ACCEPT_ENCODING, BodyDecoder, DecodeError
+from wirewatch.net.guard import AddressPolicy, resolve_checked
+from wirewatch.net.outcomes import REDIRECT_STATUSES, outcome_error
+from wirewatch.net.transport import client_for, total_deadline
+from wirewatch.net.urls import parse_url
+from wirewatch.settings import Settings
+
+# Headers the gate or httpx set; a caller's value could misroute the request or break framing.
+_GATE_OWNED = ("host", "content-length", "transfer-encoding", "connection", "te")
+# Headers that must not follow a redirect to another origin.
+_ORIGIN_BOUND = ("authorization", "cookie", "proxy-authorization")
+
+
+@dataclass(frozen=True)
+class Response:
+    """A successful (2xx) or not-modified (304) response with its whole, decoded body."""
+
+    url: str
+    status: int
+    headers: httpx.Headers
+    content: bytes
+    not_modified: bool
+    elapsed: float
+
+    @property
+    def content_type(self) -> str:
+        """Lower-cased media type without parameters; "" if absent."""
+        return (self.headers.get("content-type") or "").split(";", 1)[0].strip().lower()
+
+    @property
+    def charset(self) -> str | None:
+        """The charset parameter of Content-Type, if any."""
+        for param in (self.headers.get("content-type") or "").split(";")[1:]:
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "charset" and value.strip().strip("\"'"):
+                return value.strip().strip("\"'")
+        return None
+
+
+def fetch(
+    url: str,
+    *,
+    settings: Settings,
+    max_bytes: int,
+    accept: str | None = None,
+    etag: str | None = None,
+    last_modified: str | None = None,
+    method: str = "GET",
+    body: bytes | None = None,
+    headers: Mapping[str, str] | None = None,
+    follow_redirects: bool = True,
+) -> Response:
+    """Raises FetchError (or BlockedAddressError) on any failure; non-2xx/304 statuses raise."""
+    return Gate(settings).fetch(
+        url, max_bytes=max_bytes, accept=accept, etag=etag, last_modified=last_modified,
+        method=method, body=body, headers=headers, follow_redirects=follow_redirects,
+    )
+
+
+def check_url(url: str, *, settings: Settings) -> str:
+    """Validate scheme + address (resolving DNS); returns the normalised URL or raises."""
+    return Gate(settings).check_url(url)
+
+
+class Gate:
+    """Fetching under one settings object and address policy.
+
+    Production code uses the module functions; tests may pass a `policy` exempting one test
+    address (see AddressPolicy) so that the guard stays on for everything else.
+    """
+
+    def __init__(self, settings: Settings, *, policy: AddressPolicy | None = None) -> None:
+        self.settings = settings
+        self.policy = policy or AddressPolicy(allow_private=settings.allow_private_networks)
+
+    def check_url(self, url: str) -> str:
+        parsed = parse_url(url)
+        port = parsed.port or (443 if parsed.scheme == "https" else 80)
+        try:
+            resolve_checked(
+                parsed.host, port, policy=self.policy, timeout=self.settings.connect_timeout
+            )
+        except OSError as exc:  # gaierror, TimeoutError
+            raise FetchError(f"{url}: cannot resolve {parsed.host}: {exc}") from None
+        return str(parsed)
+
+    def fetch(
+        self,
+        url: str,
+        *,
+        max_bytes: int,
+        accept: str | None = None,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        method: str = "GET",
+        body: bytes | None = None,
+        headers: Mapping[str, str] | None = None,
+        follow_redirects: bool = True,
+    ) -> Response:
+        settings = self.settings
+        started = time.monotonic()
+        if max_bytes < 1:
+            raise ValueError("max_bytes must be positive")
+        current = parse_url(url)
+        request_headers = httpx.Headers(dict(headers or {}))
+        for name in _GATE_OWNED:
+            request_headers.pop(name, None)
+        request_headers["user-agent"] = settings.user_agent
+        request_headers["accept-encoding"] = ACCEPT_ENCODING
+        if accept:
+            request_headers["accept"] = accept
+        request_headers.setdefault("accept", "*/*")
+        if etag:
+            request_headers["if-none-match"] = etag
+        if last_modified:
+            request_headers["if-modified-since"] = last_modified
+        seen = {str(current)}
+        client = client_for(self.policy)
+        with total_deadline(settings.total_timeout) as deadline:
+            for _hop in range(settings.max_redirects + 1):
+                status, response_headers, content = self._exchange(
+                    client, method, current, request_headers, body, max_bytes, deadline
+                )
+                if status not in REDIRECT_STATUSES:
+                    error = outcome_error(
+                        str(current), status=status, headers=response_headers,
+                        retry_after_cap=settings.retry_after_cap,
+                    )
+                    if error is not None:
+                        raise error
+                    return Response(
+                        url=str(current), status=status, headers=response_headers,
+                        content=content, not_modified=status == 304,
+                        elapsed=time.monotonic() - started,
+                    )
+                if not follow_redirects:
+                    raise FetchError(f"{current}: redirect not followed (HTTP {status})",
+                                     permanent=False, status=status)
+                target = self._redirect_target(current, status, response_headers)
+                if str(target) in seen:
+                    raise FetchError(f"{url}: redirect loop at {target}", permanent=True,
+                                     status=status)
+                seen.add(str(target))
+                if status == 303 or (status in (301, 302) and method == "POST"):
+                    method, body = ("HEAD" if method == "HEAD" else "GET"), None
+                    request_headers.pop("content-type", None)
+                if (target.scheme, target.host, target.port) != (
+                    current.scheme, current.host, current.port
+                ):
+                    for name in _ORIGIN_BOUND:
+                        request_headers.pop(name, None)
+                current = target
+        raise FetchError(f"{url}: more than {settings.max_redirects} redirects", permanent=True)
+
+    @staticmethod
+    def _redirect_target(current: httpx.URL, status: int, headers: httpx.Headers) -> httpx.URL:
+        location = headers.get("location")
+        if not location:
+            raise FetchError(f"{current}: HTTP {status} without Location", permanent=True,
+                             status=status)
+        if "\\" in location:
+            raise FetchError(f"{current}: refused redirect to {location!r}: backslash",
+                             permanent=True, status=status)
+        try:
+            joined = current.join(location.strip())
+        except (httpx.InvalidURL, ValueError) as exc:
+            raise FetchError(f"{current}: bad redirect Location {location!r}: {exc}",
+                             permanent=True, status=status) from None
+        return parse_url(str(joined))
+
+    def _exchange(
+        self,
+        client: httpx.Client,
+        method: str,
+        url: httpx.URL,
+        headers: httpx.Headers,
+        body: bytes | None,
+        max_bytes: int,
+        deadline: float,
+    ) -> tuple[int, httpx.Headers, bytes]:
+        """One request/response; the body is read only for 2xx and capped after decoding."""
+        settings = self.settings
+        timeout = httpx.Timeout(
+            connect=settings.connect_timeout, read=settings.read_timeout,
+            write=settings.read_timeout, pool=settings.connect_timeout,
+        )
+        try:
+            request = client.build_request(method, url, headers=headers, content=body,
+                                           timeout=timeout)
+            response = client.send(request, stream=True)
+            try:
+                status, response_headers = response.status_code, response.headers
+                if not 200 <= status < 300 or method == "HEAD":
+                    return status, response_headers, b""
+                return status, response_headers, _read_capped(response, str(url), max_bytes)
+            finally:
+                response.close()
+        except FetchError:
+            raise
+        except (httpx.HTTPError, httpcore.NetworkError, httpcore.TimeoutException,
+                httpcore.ProtocolError, DecodeError, OSError) as exc:
+            late = time.monotonic() >= deadline - 0.01
+            error = outcome_error(
+                str(url), exc=exc, total_timeout=settings.total_timeout if late else None
+            )
+            assert error is not None
+            raise error from exc
+
+
+def _read_capped(response: httpx.Response, url: str, max_bytes: int) -> bytes:
+    """The decoded body, refusing it as soon as it passes `max_bytes`."""
+    too_large = FetchError(f"{url}: response larger than {max_bytes} bytes", permanent=True,
+                           status=response.status_code)
+    decoder = BodyDecoder(response.headers.get("content-encoding"))
+    declared = response.headers.get("content-length", "")
+    encoded = response.headers.get("content-encoding")
+    if declared.isdigit() and not encoded and int(declared) > max_bytes:
+        raise too_large
+    body = bytearray()
+    for raw in response.iter_raw(chunk_size=64 * 1024):
+        for piece in decoder.feed(raw):
+            body += piece
+            if len(body) > max_bytes:
+                raise too_large
+    for piece in decoder.finish():
+        body += piece
+        if len(body) > max_bytes:
+            raise too_large
+    return bytes(body)
