@@ -9,6 +9,7 @@ from sqlalchemy import (
     BigInteger,
     Column,
     DateTime,
+    ForeignKey,
     Index,
     Integer,
     Text,
@@ -153,6 +154,57 @@ class Article(SQLModel, table=True):
     extraction_method: str | None = Field(default=None, max_length=32)
     wire_source: str | None = Field(default=None, max_length=64, index=True)
     processed_at: datetime | None = Field(default=None, sa_column=_ts())
+
+    # Which story it belongs to, and the exact-layer hash of its normalised text
+    story_id: int | None = Field(default=None, foreign_key="story.id", index=True)
+    content_hash: str | None = Field(default=None, max_length=64, index=True)
+
+
+# --- stories -----------------------------------------------------------------------------------
+
+
+class Story(SQLModel, table=True):
+    """One news item and every copy of it: the original and its republications across sites.
+
+    A story absorbed by a merge keeps its row with `merged_into_id` set, so links to it resolve.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    title: str | None = Field(default=None, sa_column=Column(Text))
+    representative_article_id: int | None = Field(default=None, index=True)
+    first_article_id: int | None = None
+    origin_feed_id: int | None = Field(default=None, index=True)
+    wire_source: str | None = Field(default=None, max_length=64, index=True)
+    first_seen_at: datetime = Field(
+        default_factory=utcnow, sa_column=_ts(index=True, nullable=False)
+    )
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=_ts(index=True, nullable=False))
+    member_count: int = 1
+    merged_into_id: int | None = Field(default=None, index=True)
+
+
+class KeyKind(enum.IntEnum):
+    band = 0  # an LSH band of the MinHash: a candidate, verified before joining
+    content = 1  # hash of the normalised text: an exact copy
+    url = 2  # hash of the canonical URL: the same page
+    title = 3  # normalised title: candidate for texts too short to compare by body
+
+
+class DedupKey(SQLModel, table=True):
+    """The shared LSH index: one row per key of each processed article, looked up by `key`."""
+
+    __tablename__ = "dedup_key"
+    __table_args__ = (Index("ix_dedup_key_key_created", "key", "created_at"),)
+
+    id: int | None = Field(default=None, sa_column=Column(BIGINT_ID, primary_key=True))
+    key: int = Field(sa_column=Column(BigInteger, nullable=False))
+    kind: int = Field(default=KeyKind.band.value)
+    article_id: int = Field(
+        sa_column=Column(
+            BigInteger, ForeignKey("article.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
 
 
 # --- hosts (politeness shared by every worker) -------------------------------------------------

@@ -29,8 +29,9 @@ def serve_tree(server, root: Path, prefix: str) -> dict[str, Path]:
     for path in sorted(p for p in root.rglob("*") if p.is_file()):
         rel = path.relative_to(root).as_posix()
         ctype = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-        urls[server.route(f"/{prefix}/{rel}", path.read_bytes(),
-                          headers={"Content-Type": ctype})] = path
+        urls[
+            server.route(f"/{prefix}/{rel}", path.read_bytes(), headers={"Content-Type": ctype})
+        ] = path
     return urls
 
 
@@ -39,8 +40,11 @@ def poll_all(settings, feed_ids: list[int]) -> list[int]:
     live on the internet, which the tests cannot reach)."""
     new_articles: list[int] = []
     dispatcher = ThreadDispatcher(4)
-    ctx = pipeline.Context(settings=settings, dispatcher=dispatcher,
-                           limiter=LocalHostLimiter(settings.host_concurrency))
+    ctx = pipeline.Context(
+        settings=settings,
+        dispatcher=dispatcher,
+        limiter=LocalHostLimiter(settings.host_concurrency),
+    )
     dispatcher.poll_handler = lambda fid: new_articles.extend(pipeline.refresh_feed(fid, ctx=ctx))
     dispatcher.article_handler = lambda aid: None
     for fid in feed_ids:
@@ -75,9 +79,11 @@ def test_every_corpus_feed_is_ingested_or_recorded_with_a_reason(name, sqlite_ur
         reason = feed.last_error or ""
         assert len(reason) > 10 and "Traceback" not in reason, (feed.url, reason)
     ingested = [f for f in feeds if not f.feed.error_count]
-    print(f"\n{name}: {len(ingested)} ingested, {len(failed)} recorded as errors, "
-          f"{sum(f.entries for f in feeds)} entries, {elapsed:.1f}s, "
-          f"max RSS +{(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss_before) // 1024} MiB")
+    print(
+        f"\n{name}: {len(ingested)} ingested, {len(failed)} recorded as errors, "
+        f"{sum(f.entries for f in feeds)} entries, {elapsed:.1f}s, "
+        f"max RSS +{(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss_before) // 1024} MiB"
+    )
     if name.startswith("real-feeds"):
         assert len(ingested) >= 195, [f.last_error for f in failed]
         assert sum(f.entries for f in feeds) > 5000

@@ -86,6 +86,11 @@ class Settings(BaseSettings):
     )
     max_attempts: int = Field(5, ge=1, description="Attempts before an article is failed.")
 
+    # Stories
+    dedup_window_days: float = Field(
+        14, gt=0, description="Republished copies are looked for among articles of this many days."
+    )
+
     # API
     api_host: str = Field("127.0.0.1", description="Address the API and web UI listen on.")
     api_port: int = Field(8080, ge=0, le=65535, description="Port of the API and web UI.")

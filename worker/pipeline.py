@@ -20,6 +20,7 @@ from storage.models import utcnow
 from wirewatch.errors import ExtractionError, FeedParseError, FetchError
 from wirewatch.net import cache_lifetime, fetch, host_key
 from wirewatch.settings import Settings
+from worker.assign import assign_story
 from worker.dispatch import Dispatcher
 from worker.extract import extract_article, extract_from_feed
 from worker.feeds import parse_feed
@@ -237,11 +238,12 @@ def process_article(article_id: int, *, ctx: Context, token: str | None = None) 
         if result is None:
             return _fail_article(ctx, article_id, str(exc), extra)
 
+    now = utcnow()
     with session_scope(s.database_url) as session:
-        article_store.complete_article(
+        stored = article_store.complete_article(
             session=session,
             article_id=article_id,
-            now=utcnow(),
+            now=now,
             title=result.title,
             text=result.text,
             html=result.html,
@@ -255,6 +257,13 @@ def process_article(article_id: int, *, ctx: Context, token: str | None = None) 
             extraction_method=result.method,
             wire_source=result.wire_source,
         )
+        if not stored:
+            return None  # the claim was lost: its lease ran out and another worker took it
+        article = article_store.get_article(session=session, article_id=article_id)
+        assignment = assign_story(
+            session=session, article=article, now=now, window_days=s.dedup_window_days
+        )
+    extra.update(story_id=assignment.story_id, joined=assignment.matched > 0)
     log.info("processed", extra={**extra, "method": result.method, "wire": result.wire_source})
     return "processed"
 

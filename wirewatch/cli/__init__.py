@@ -32,9 +32,10 @@ def fail(message: str, code: int = 1) -> typer.Exit:
 
 
 def _register() -> None:
-    from wirewatch.cli import feeds, service
+    from wirewatch.cli import feeds, service, stories
 
     app.add_typer(feeds.app, name="feeds")
+    app.add_typer(stories.app, name="stories")
     service.register(app)
 
 

@@ -1,0 +1,245 @@
+"""Stories: the shared dedup index (one row per key), candidate lookup, joining and merging.
+
+Concurrency: on PostgreSQL the article's keys are locked (transaction advisory locks, in key
+order, so two writers never deadlock) before candidates are looked up, so copies of one story
+processed at the same moment by different workers see each other and end in one story. SQLite
+serialises writers (BEGIN IMMEDIATE), which gives the same guarantee.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import bindparam, func, select, text, update
+from sqlalchemy.dialects.postgresql import ARRAY, BIGINT
+from sqlmodel import Session
+
+from storage.db import is_postgres
+from storage.models import Article, DedupKey, Feed, Story
+
+
+@dataclass(frozen=True)
+class Candidate:
+    article_id: int
+    story_id: int
+    kind: int
+    shared: int  # how many keys it shares with the new article
+
+
+@dataclass(frozen=True)
+class Member:
+    article: Article
+    feed_title: str | None
+    feed_url: str
+
+
+def lock_keys(*, session: Session, keys: Iterable[int]) -> None:
+    """Serialise writers whose articles share a key (PostgreSQL; SQLite is serial already)."""
+    ordered = sorted(set(keys))
+    if not ordered or not is_postgres(session):
+        return
+    session.execute(
+        text(
+            "SELECT count(pg_advisory_xact_lock(k)) FROM "
+            "(SELECT unnest(:keys) AS k ORDER BY 1) AS ordered_keys"
+        ).bindparams(bindparam("keys", type_=ARRAY(BIGINT))),
+        {"keys": ordered},
+    )
+
+
+def find_candidates(
+    *, session: Session, keys: Iterable[tuple[int, int]], since: datetime, exclude: int
+) -> list[Candidate]:
+    """Articles of the window sharing any key, with the story each belongs to, most shared first."""
+    by_kind: dict[int, set[int]] = {}
+    for kind, key in keys:
+        by_kind.setdefault(kind, set()).add(key)
+    if not by_kind:
+        return []
+    wanted = {key for group in by_kind.values() for key in group}
+    rows = session.execute(
+        select(DedupKey.article_id, DedupKey.kind, DedupKey.key, Article.story_id)
+        .join(Article, Article.id == DedupKey.article_id)
+        .where(
+            DedupKey.key.in_(wanted),
+            DedupKey.created_at >= since,
+            DedupKey.article_id != exclude,
+            Article.story_id.is_not(None),
+        )
+    ).all()
+    shared: dict[int, list] = {}
+    for article_id, kind, key, story_id in rows:
+        if key not in by_kind.get(kind, ()):
+            continue  # the same number under another kind of key: not a match
+        entry = shared.setdefault(article_id, [story_id, set(), 0])
+        entry[1].add(kind)
+        entry[2] += 1
+    candidates = [
+        Candidate(article_id=aid, story_id=sid, kind=min(kinds), shared=n)
+        for aid, (sid, kinds, n) in shared.items()
+    ]
+    return sorted(candidates, key=lambda c: (c.kind not in (1, 2), -c.shared, c.article_id))
+
+
+def add_keys(
+    *, session: Session, article_id: int, keys: Iterable[tuple[int, int]], now: datetime
+) -> None:
+    rows = [
+        {"key": key, "kind": kind, "article_id": article_id, "created_at": now}
+        for kind, key in set(keys)
+    ]
+    if rows:
+        session.execute(DedupKey.__table__.insert(), rows)
+
+
+def attach(
+    *, session: Session, article: Article, story_ids: set[int], now: datetime
+) -> tuple[int, list[int]]:
+    """Put the article into a story: a new one, the one it matched, or, when it bridges several,
+    the oldest of them after merging the others into it (deterministic: lowest id wins).
+
+    Returns (story id, ids of stories merged away).
+    """
+    live = {_resolve(session, sid) for sid in story_ids}
+    if not live:
+        story = Story(
+            title=article.title or article.feed_title,
+            representative_article_id=article.id,
+            first_article_id=article.id,
+            origin_feed_id=article.feed_id,
+            wire_source=article.wire_source,
+            first_seen_at=now,
+            updated_at=now,
+            member_count=1,
+        )
+        session.add(story)
+        session.flush()
+        _set_story(session, [article.id], story.id)
+        return story.id, []
+    target, *others = sorted(live)
+    if others:
+        session.execute(
+            update(Article)
+            .where(Article.story_id.in_(others))
+            .values(story_id=target)
+            .execution_options(synchronize_session=False)
+        )
+        session.execute(
+            update(Story)
+            .where(Story.id.in_(others))
+            .values(merged_into_id=target, member_count=0, updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
+    _set_story(session, [article.id], target)
+    refresh_story(session=session, story_id=target, now=now)
+    return target, others
+
+
+def refresh_story(*, session: Session, story_id: int, now: datetime) -> Story:
+    """Recompute what a story says of its members: count, first copy, representative, wire."""
+    story = session.get(Story, story_id)
+    members = session.execute(
+        select(
+            Article.id,
+            Article.feed_id,
+            Article.title,
+            Article.feed_title,
+            Article.word_count,
+            Article.wire_source,
+            Article.published,
+            Article.processed_at,
+        ).where(Article.story_id == story_id)
+    ).all()
+    first = min(members, key=lambda m: (m.published or m.processed_at or now, m.id))
+    # The representative is the fullest copy (copies are often trimmed), the earliest on ties.
+    rep = max(members, key=lambda m: (m.word_count or 0, -(m.published or now).timestamp(), -m.id))
+    story.member_count = len(members)
+    story.first_article_id = first.id
+    story.origin_feed_id = first.feed_id
+    story.representative_article_id = rep.id
+    story.title = rep.title or rep.feed_title
+    story.wire_source = next(
+        (m.wire_source for m in sorted(members, key=lambda m: m.id) if m.wire_source), None
+    )
+    story.updated_at = now
+    session.add(story)
+    return story
+
+
+def _set_story(session: Session, article_ids: list[int], story_id: int) -> None:
+    session.execute(
+        update(Article)
+        .where(Article.id.in_(article_ids))
+        .values(story_id=story_id)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def _resolve(session: Session, story_id: int) -> int:
+    """Follow merges to the story that lives on."""
+    seen = set()
+    while story_id not in seen:
+        seen.add(story_id)
+        merged = session.execute(select(Story.merged_into_id).where(Story.id == story_id)).scalar()
+        if merged is None:
+            return story_id
+        story_id = merged
+    return story_id
+
+
+def candidate_articles(*, session: Session, article_ids: list[int]) -> dict[int, Article]:
+    if not article_ids:
+        return {}
+    rows = session.execute(select(Article).where(Article.id.in_(article_ids))).scalars()
+    return {a.id: a for a in rows}
+
+
+def get_story(*, session: Session, story_id: int) -> Story | None:
+    story = session.get(Story, story_id)
+    if story is not None and story.merged_into_id is not None:
+        return session.get(Story, _resolve(session, story_id))
+    return story
+
+
+def members(*, session: Session, story_id: int) -> list[Member]:
+    rows = session.execute(
+        select(Article, Feed.title, Feed.url)
+        .join(Feed, Feed.id == Article.feed_id)
+        .where(Article.story_id == story_id)
+        .order_by(func.coalesce(Article.published, Article.processed_at), Article.id)
+    ).all()
+    return [Member(article=a, feed_title=t, feed_url=u) for a, t, u in rows]
+
+
+def list_stories(
+    *,
+    session: Session,
+    since: datetime | None = None,
+    limit: int = 50,
+    before_id: int | None = None,
+) -> list[Story]:
+    """Live stories, newest first (by first sighting)."""
+    query = select(Story).where(Story.merged_into_id.is_(None))
+    if since is not None:
+        query = query.where(Story.first_seen_at >= since)
+    if before_id is not None:
+        query = query.where(Story.id < before_id)
+    query = query.order_by(Story.first_seen_at.desc(), Story.id.desc()).limit(limit)
+    return list(session.execute(query).scalars())
+
+
+def members_of(*, session: Session, story_ids: list[int]) -> dict[int, list[Member]]:
+    if not story_ids:
+        return {}
+    rows = session.execute(
+        select(Article, Feed.title, Feed.url)
+        .join(Feed, Feed.id == Article.feed_id)
+        .where(Article.story_id.in_(story_ids))
+        .order_by(Article.id)
+    ).all()
+    out: dict[int, list[Member]] = {sid: [] for sid in story_ids}
+    for a, t, u in rows:
+        out[a.story_id].append(Member(article=a, feed_title=t, feed_url=u))
+    return out

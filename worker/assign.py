@@ -1,0 +1,106 @@
+"""Joining an article to its story: fingerprint, look up candidates in the shared index, verify,
+attach (or merge). Runs inside the transaction that stores the cleaned article.
+
+Keys per article (storage.models.KeyKind): the LSH band keys of its MinHash (candidates, verified
+by containment and Jaccard), the hash of its normalised text and of its canonical URL (exact
+copies, joined without verification), and its normalised title (candidates for texts under
+MIN_WORDS, verified by the title + outlet rule).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from urllib.parse import urlsplit
+
+from sqlmodel import Session
+
+from storage import stories as story_store
+from storage.models import Article, KeyKind
+from worker.dedup import decide, fingerprint, shingle, short_text_match, title_key
+
+# Verify at most this many members of each candidate story (the ones sharing most keys).
+PER_STORY = 3
+
+
+@dataclass(frozen=True)
+class Assignment:
+    story_id: int
+    matched: int  # how many existing stories it matched (0: a new story)
+    merged: list[int]
+
+
+def assign_story(
+    *, session: Session, article: Article, now: datetime, window_days: float
+) -> Assignment:
+    text = article.text or ""
+    title = article.title or article.feed_title or ""
+    fp = fingerprint(text, title=title)
+    keys = dedup_keys(
+        fp, text=text, canonical_url=article.canonical_url or article.url, title=title
+    )
+    story_store.lock_keys(session=session, keys=[k for _, k in keys])
+    candidates = story_store.find_candidates(
+        session=session, keys=keys, since=now - timedelta(days=window_days), exclude=article.id
+    )
+    matched = {c.story_id for c in candidates if c.kind in (KeyKind.content, KeyKind.url)}
+    to_verify: dict[int, list[int]] = {}
+    for c in candidates:
+        if c.story_id not in matched and len(to_verify.setdefault(c.story_id, [])) < PER_STORY:
+            to_verify[c.story_id].append(c.article_id)
+    if to_verify:
+        others = story_store.candidate_articles(
+            session=session, article_ids=[a for ids in to_verify.values() for a in ids]
+        )
+        ours = shingle(text) if fp is not None else None
+        for story_id, ids in to_verify.items():
+            if any(_same_story(article, ours, others[i]) for i in ids if i in others):
+                matched.add(story_id)
+    story_id, merged = story_store.attach(
+        session=session, article=article, story_ids=matched, now=now
+    )
+    article.content_hash = fp.content_hash if fp else None
+    story_store.add_keys(session=session, article_id=article.id, keys=keys, now=now)
+    return Assignment(story_id=story_id, matched=len(matched), merged=merged)
+
+
+def _same_story(article: Article, ours, other: Article) -> bool:  # noqa: ANN001
+    theirs_long = fingerprint_words(other) >= 50
+    if ours is not None and theirs_long:
+        return decide(ours, shingle(other.text or ""))
+    return short_text_match(
+        title_a=article.title or article.feed_title or "",
+        title_b=other.title or other.feed_title or "",
+        outlet_a=_outlet(article),
+        outlet_b=_outlet(other),
+        text_a=article.text or "",
+        text_b=other.text or "",
+    )
+
+
+def fingerprint_words(article: Article) -> int:
+    return article.word_count or len((article.text or "").split())
+
+
+def _outlet(article: Article) -> str:
+    return f"feed:{article.feed_id}" if not article.site_name else article.site_name
+
+
+def dedup_keys(fp, *, text: str, canonical_url: str | None, title: str) -> list[tuple[int, int]]:  # noqa: ANN001
+    """(kind, key) pairs: every key a 63-bit non-negative int for one indexed BIGINT column."""
+    keys: list[tuple[int, int]] = []
+    if fp is not None:
+        keys += [(KeyKind.band.value, k) for k in fp.bands]
+        keys.append((KeyKind.content.value, _key(fp.content_hash)))
+    if canonical_url and urlsplit(canonical_url).path.strip("/"):
+        # A site's home page given as every article's canonical URL must not join them all.
+        keys.append((KeyKind.url.value, _key(canonical_url)))
+    tk = title_key(title) if title else None
+    if tk is not None:
+        keys.append((KeyKind.title.value, tk))
+    return keys
+
+
+def _key(value: str) -> int:
+    return int.from_bytes(hashlib.blake2b(value.encode(), digest_size=8).digest(), "little") >> 1
