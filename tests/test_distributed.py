@@ -14,10 +14,11 @@ from sqlalchemy import func, select
 
 from storage import feeds as feed_store
 from storage.db import session_scope
-from storage.models import Article
+from storage.models import Article, Story
 from tests.support.databases import PG_ADMIN
 from tests.support.feeds import PARAGRAPHS, article_page, rss
 from tests.support.processes import TEST_REDIS, Processes, run_cli, wait_for, wirewatch_env
+from tests.support.wire import republications
 
 REPO = Path(__file__).resolve().parent.parent
 COMPOSE = yaml.safe_load((REPO / "docker-compose.yml").read_text())
@@ -132,3 +133,44 @@ def test_compose_processes_poll_and_process_with_two_celery_workers(
         assert "wirewatch.process_article" in both
     finally:
         procs.stop_all()
+
+
+@pytest.fixture
+def cluster(fresh_pg, tmp_path):
+    """A migrated database, a clean Redis database and a way to start real processes."""
+    redis.Redis.from_url(TEST_REDIS).flushdb()
+    env = wirewatch_env(fresh_pg, WIREWATCH_BROKER_URL=TEST_REDIS)
+    assert run_cli(SERVICES["migrate"]["command"], env, timeout=120).returncode == 0
+    procs = Processes(tmp_path)
+    yield env, procs, fresh_pg.replace("postgresql://", "postgresql+psycopg://", 1)
+    procs.stop_all()
+
+
+def test_copies_processed_at_once_by_several_workers_make_one_story(cluster, server) -> None:
+    env, procs, db = cluster
+    headline, paragraphs = republications()["wire-daily"]
+    urls = []
+    for i in range(12):
+        # each outlet edits the copy a little differently, as republishers do
+        copy = [p.replace("Negotiators", "Diplomats") if i % 2 else p for p in paragraphs]
+        copy = copy[: 6 - i % 3]
+        link = server.route(f"/o{i}/a.html", article_page(f"{headline} ({i})", copy, site=f"o{i}"),
+                            headers={"Content-Type": "text/html"})
+        urls.append(server.route(f"/o{i}/feed.xml", rss([{"title": headline, "link": link}]),
+                                 headers={"Content-Type": "application/rss+xml"}))
+    assert run_cli(["feeds", "add", *urls], env).returncode == 0
+    for i in range(2):
+        procs.start(f"worker{i}", ["worker", "--concurrency", "3", "-n", f"w{i}@%h"], env)
+    procs.start("scheduler", ["scheduler"], env)
+
+    def all_processed() -> bool:
+        with session_scope(db) as s:
+            return s.execute(select(func.count()).select_from(Article)
+                             .where(Article.state == "processed")).scalar_one() == 12
+
+    wait_for(all_processed, timeout=90, message="12 processed copies")
+    with session_scope(db) as s:
+        stories = s.execute(select(Story).where(Story.merged_into_id.is_(None))).scalars().all()
+        story_ids = set(s.execute(select(Article.story_id)).scalars())
+    assert len(stories) == 1, [(st.id, st.member_count) for st in stories]
+    assert stories[0].member_count == 12 and story_ids == {stories[0].id}
