@@ -219,3 +219,114 @@ class Host(SQLModel, table=True):
     last_request_at: datetime | None = Field(default=None, sa_column=_ts())
     robots_txt: str | None = Field(default=None, sa_column=Column(Text))
     robots_fetched_at: datetime | None = Field(default=None, sa_column=_ts())
+
+
+# --- users and keys ----------------------------------------------------------------------------
+
+
+class User(SQLModel, table=True):
+    """Someone who owns topics and subscriptions; admins also manage feeds and users."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=128, sa_column_kwargs={"unique": True})
+    is_admin: bool = False
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
+
+
+class ApiKey(SQLModel, table=True):
+    """An API key, stored hashed (sha256); `prefix` finds the row, the hash proves the key."""
+
+    __tablename__ = "api_key"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id", index=True, ondelete="CASCADE")
+    prefix: str = Field(max_length=16, index=True)
+    key_hash: str = Field(max_length=64)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
+    last_used_at: datetime | None = Field(default=None, sa_column=_ts())
+    revoked: bool = False
+
+
+# --- topics, subscriptions and the outbox ------------------------------------------------------
+
+
+class Topic(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("owner_id", "name", name="uq_topic_owner_name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    owner_id: int = Field(foreign_key="user.id", index=True, ondelete="CASCADE")
+    name: str = Field(max_length=200)
+    query: str = Field(sa_column=Column(Text, nullable=False))
+    private: bool = True
+    feed_token: str = Field(max_length=64, description="Secret in the topic's Atom feed URL.")
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
+
+
+class ArticleTopic(SQLModel, table=True):
+    """A processed article matched a topic."""
+
+    __tablename__ = "article_topic"
+
+    article_id: int = Field(
+        sa_column=Column(BigInteger, ForeignKey("article.id", ondelete="CASCADE"), primary_key=True)
+    )
+    topic_id: int = Field(foreign_key="topic.id", primary_key=True, index=True, ondelete="CASCADE")
+
+
+class StoryTopic(SQLModel, table=True):
+    """A story carries the union of its members' topics, with when each was first matched."""
+
+    __tablename__ = "story_topic"
+
+    story_id: int = Field(foreign_key="story.id", primary_key=True, ondelete="CASCADE")
+    topic_id: int = Field(foreign_key="topic.id", primary_key=True, index=True, ondelete="CASCADE")
+    first_matched_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
+    article_id: int | None = Field(default=None, sa_column=Column(BigInteger))
+
+
+class Subscription(SQLModel, table=True):
+    """Who gets alerts for a topic, how (channel, target) and when (immediate or digest)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    owner_id: int = Field(foreign_key="user.id", index=True, ondelete="CASCADE")
+    topic_id: int = Field(foreign_key="topic.id", index=True, ondelete="CASCADE")
+    channel: str = Field(max_length=16)  # webhook | email | apprise
+    target: str = Field(sa_column=Column(Text, nullable=False))
+    secret: str | None = Field(default=None, max_length=128)  # webhooks: whsec_…
+    digest_seconds: int | None = Field(default=None, description="None: immediate.")
+    last_digest_at: datetime | None = Field(default=None, sa_column=_ts())
+    disabled: bool = False
+    disabled_reason: str | None = Field(default=None, sa_column=Column(Text))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
+
+
+class DeliveryState(enum.StrEnum):
+    """pending → sending → sent | pending (retry) | dead; digest rows wait in `pending`."""
+
+    pending = "pending"
+    sending = "sending"
+    sent = "sent"
+    dead = "dead"
+
+
+class Delivery(SQLModel, table=True):
+    """The outbox: one row per (subscription, story), so an alert exists once whatever the
+    number of copies, workers or retries."""
+
+    __table_args__ = (
+        UniqueConstraint("subscription_id", "story_id", name="uq_delivery_subscription_story"),
+        Index("ix_delivery_state_next", "state", "next_attempt_at"),
+    )
+
+    id: int | None = Field(default=None, sa_column=Column(BIGINT_ID, primary_key=True))
+    subscription_id: int = Field(foreign_key="subscription.id", index=True, ondelete="CASCADE")
+    story_id: int = Field(foreign_key="story.id", index=True, ondelete="CASCADE")
+    topic_id: int = Field(foreign_key="topic.id", ondelete="CASCADE")
+    state: str = Field(default=DeliveryState.pending.value, max_length=16)
+    attempts: int = 0
+    next_attempt_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
+    state_changed_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
+    last_error: str | None = Field(default=None, sa_column=Column(Text))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts(index=True, nullable=False))
+    sent_at: datetime | None = Field(default=None, sa_column=_ts())

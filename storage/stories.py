@@ -17,7 +17,9 @@ from sqlalchemy.dialects.postgresql import ARRAY, BIGINT
 from sqlmodel import Session
 
 from storage.db import is_postgres
+from storage.deliveries import move_to_story as move_deliveries
 from storage.models import Article, DedupKey, Feed, Story
+from storage.topics import move_story_topics
 
 
 @dataclass(frozen=True)
@@ -132,6 +134,9 @@ def attach(
             .values(merged_into_id=target, member_count=0, updated_at=now)
             .execution_options(synchronize_session=False)
         )
+        # Topics and deliveries follow the news: nothing already alerted is alerted again.
+        move_story_topics(session=session, from_ids=others, to_id=target)
+        move_deliveries(session=session, from_ids=others, to_id=target)
     _set_story(session, [article.id], target)
     refresh_story(session=session, story_id=target, now=now)
     return target, others

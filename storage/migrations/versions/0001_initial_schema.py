@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-27 17:52:53.451461
+Create Date: 2026-11-27 17:54:07.222581
 """
 
 from alembic import op
@@ -76,6 +76,29 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_story_updated_at'), ['updated_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_story_wire_source'), ['wire_source'], unique=False)
 
+    op.create_table('user',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('name', sqlmodel.sql.sqltypes.AutoString(length=128), nullable=False),
+    sa.Column('is_admin', sa.Boolean(), nullable=False),
+    sa.Column('created_at', storage.models.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('name')
+    )
+    op.create_table('api_key',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('prefix', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('key_hash', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('created_at', storage.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('last_used_at', storage.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('revoked', sa.Boolean(), nullable=False),
+    sa.ForeignKeyConstraint(['user_id'], ['user.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('api_key', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_api_key_prefix'), ['prefix'], unique=False)
+        batch_op.create_index(batch_op.f('ix_api_key_user_id'), ['user_id'], unique=False)
+
     op.create_table('article',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('feed_id', sa.Integer(), nullable=False),
@@ -121,6 +144,32 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_article_story_id'), ['story_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_article_wire_source'), ['wire_source'], unique=False)
 
+    op.create_table('topic',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('owner_id', sa.Integer(), nullable=False),
+    sa.Column('name', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('query', sa.Text(), nullable=False),
+    sa.Column('private', sa.Boolean(), nullable=False),
+    sa.Column('feed_token', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('created_at', storage.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', storage.models.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['owner_id'], ['user.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('owner_id', 'name', name='uq_topic_owner_name')
+    )
+    with op.batch_alter_table('topic', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_topic_owner_id'), ['owner_id'], unique=False)
+
+    op.create_table('article_topic',
+    sa.Column('article_id', sa.BigInteger(), nullable=False),
+    sa.Column('topic_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['article_id'], ['article.id'], ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['topic_id'], ['topic.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('article_id', 'topic_id')
+    )
+    with op.batch_alter_table('article_topic', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_article_topic_topic_id'), ['topic_id'], unique=False)
+
     op.create_table('dedup_key',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('key', sa.BigInteger(), nullable=False),
@@ -134,16 +183,96 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_dedup_key_article_id'), ['article_id'], unique=False)
         batch_op.create_index('ix_dedup_key_key_created', ['key', 'created_at'], unique=False)
 
+    op.create_table('story_topic',
+    sa.Column('story_id', sa.Integer(), nullable=False),
+    sa.Column('topic_id', sa.Integer(), nullable=False),
+    sa.Column('first_matched_at', storage.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('article_id', sa.BigInteger(), nullable=True),
+    sa.ForeignKeyConstraint(['story_id'], ['story.id'], ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['topic_id'], ['topic.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('story_id', 'topic_id')
+    )
+    with op.batch_alter_table('story_topic', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_story_topic_topic_id'), ['topic_id'], unique=False)
+
+    op.create_table('subscription',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('owner_id', sa.Integer(), nullable=False),
+    sa.Column('topic_id', sa.Integer(), nullable=False),
+    sa.Column('channel', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('target', sa.Text(), nullable=False),
+    sa.Column('secret', sqlmodel.sql.sqltypes.AutoString(length=128), nullable=True),
+    sa.Column('digest_seconds', sa.Integer(), nullable=True),
+    sa.Column('last_digest_at', storage.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('disabled', sa.Boolean(), nullable=False),
+    sa.Column('disabled_reason', sa.Text(), nullable=True),
+    sa.Column('created_at', storage.models.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['owner_id'], ['user.id'], ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['topic_id'], ['topic.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('subscription', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_subscription_owner_id'), ['owner_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_subscription_topic_id'), ['topic_id'], unique=False)
+
+    op.create_table('delivery',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('subscription_id', sa.Integer(), nullable=False),
+    sa.Column('story_id', sa.Integer(), nullable=False),
+    sa.Column('topic_id', sa.Integer(), nullable=False),
+    sa.Column('state', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('next_attempt_at', storage.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('state_changed_at', storage.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('last_error', sa.Text(), nullable=True),
+    sa.Column('created_at', storage.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('sent_at', storage.models.UTCDateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['story_id'], ['story.id'], ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['subscription_id'], ['subscription.id'], ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['topic_id'], ['topic.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('subscription_id', 'story_id', name='uq_delivery_subscription_story')
+    )
+    with op.batch_alter_table('delivery', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_delivery_created_at'), ['created_at'], unique=False)
+        batch_op.create_index('ix_delivery_state_next', ['state', 'next_attempt_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_delivery_story_id'), ['story_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_delivery_subscription_id'), ['subscription_id'], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('delivery', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_delivery_subscription_id'))
+        batch_op.drop_index(batch_op.f('ix_delivery_story_id'))
+        batch_op.drop_index('ix_delivery_state_next')
+        batch_op.drop_index(batch_op.f('ix_delivery_created_at'))
+
+    op.drop_table('delivery')
+    with op.batch_alter_table('subscription', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_subscription_topic_id'))
+        batch_op.drop_index(batch_op.f('ix_subscription_owner_id'))
+
+    op.drop_table('subscription')
+    with op.batch_alter_table('story_topic', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_story_topic_topic_id'))
+
+    op.drop_table('story_topic')
     with op.batch_alter_table('dedup_key', schema=None) as batch_op:
         batch_op.drop_index('ix_dedup_key_key_created')
         batch_op.drop_index(batch_op.f('ix_dedup_key_article_id'))
 
     op.drop_table('dedup_key')
+    with op.batch_alter_table('article_topic', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_article_topic_topic_id'))
+
+    op.drop_table('article_topic')
+    with op.batch_alter_table('topic', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_topic_owner_id'))
+
+    op.drop_table('topic')
     with op.batch_alter_table('article', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_article_wire_source'))
         batch_op.drop_index(batch_op.f('ix_article_story_id'))
@@ -155,6 +284,12 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_article_canonical_url'))
 
     op.drop_table('article')
+    with op.batch_alter_table('api_key', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_api_key_user_id'))
+        batch_op.drop_index(batch_op.f('ix_api_key_prefix'))
+
+    op.drop_table('api_key')
+    op.drop_table('user')
     with op.batch_alter_table('story', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_story_wire_source'))
         batch_op.drop_index(batch_op.f('ix_story_updated_at'))

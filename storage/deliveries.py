@@ -1,0 +1,175 @@
+"""The outbox: one delivery per (subscription, story), claimed, retried and finished by state."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, select, update
+from sqlmodel import Session
+
+from storage.db import dialect_insert
+from storage.models import Delivery, DeliveryState, Subscription, utcnow
+
+UNFINISHED = (DeliveryState.pending.value, DeliveryState.sending.value)
+
+
+def enqueue(
+    *,
+    session: Session,
+    story_id: int,
+    topic_ids: list[int],
+    subscriptions: list[Subscription],
+    now: datetime,
+) -> list[int]:
+    """Create the deliveries a story's new topics call for; returns the ids of the immediate ones
+    that were created now (digest deliveries wait for their subscription's next digest)."""
+    rows = []
+    for sub in subscriptions:
+        if sub.topic_id not in topic_ids or sub.disabled:
+            continue
+        when = now
+        if sub.digest_seconds:
+            last = sub.last_digest_at or sub.created_at
+            when = max(now, last + timedelta(seconds=sub.digest_seconds))
+        rows.append(
+            {
+                "subscription_id": sub.id,
+                "story_id": story_id,
+                "topic_id": sub.topic_id,
+                "state": DeliveryState.pending.value,
+                "attempts": 0,
+                "next_attempt_at": when,
+                "state_changed_at": now,
+                "created_at": now,
+            }
+        )
+    if not rows:
+        return []
+    created = session.execute(
+        dialect_insert(session)(Delivery)
+        .values(rows)
+        .on_conflict_do_nothing(index_elements=["subscription_id", "story_id"])
+        .returning(Delivery.id, Delivery.next_attempt_at)
+    ).all()
+    return sorted(i for i, when in created if when <= now)
+
+
+def claim(*, session: Session, delivery_ids: list[int], now: datetime, lease: int) -> list[int]:
+    """Take due deliveries for sending (or ones whose sender died: lease ran out)."""
+    if not delivery_ids:
+        return []
+    stale = now - timedelta(seconds=lease)
+    rows = session.execute(
+        update(Delivery)
+        .where(
+            Delivery.id.in_(delivery_ids),
+            ((Delivery.state == DeliveryState.pending.value) & (Delivery.next_attempt_at <= now))
+            | (
+                (Delivery.state == DeliveryState.sending.value)
+                & (Delivery.state_changed_at < stale)
+            ),
+        )
+        .values(
+            state=DeliveryState.sending.value, state_changed_at=now, attempts=Delivery.attempts + 1
+        )
+        .returning(Delivery.id)
+    ).scalars()
+    return sorted(rows)
+
+
+def finish(
+    *,
+    session: Session,
+    delivery_ids: list[int],
+    now: datetime,
+    state: str,
+    error: str | None = None,
+    next_attempt_at: datetime | None = None,
+) -> None:
+    values: dict = {"state": state, "state_changed_at": now, "last_error": error}
+    if state == DeliveryState.sent.value:
+        values["sent_at"] = now
+    if next_attempt_at is not None:
+        values["next_attempt_at"] = next_attempt_at
+    session.execute(
+        update(Delivery)
+        .where(Delivery.id.in_(delivery_ids))
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def due(*, session: Session, now: datetime, lease: int, limit: int = 1000) -> list[Delivery]:
+    """Deliveries to hand out: pending and due, or stuck in `sending` past the lease."""
+    stale = now - timedelta(seconds=lease)
+    return list(
+        session.execute(
+            select(Delivery)
+            .where(
+                (
+                    (Delivery.state == DeliveryState.pending.value)
+                    & (Delivery.next_attempt_at <= now)
+                )
+                | (
+                    (Delivery.state == DeliveryState.sending.value)
+                    & (Delivery.state_changed_at < stale)
+                )
+            )
+            .order_by(Delivery.next_attempt_at, Delivery.id)
+            .limit(limit)
+        ).scalars()
+    )
+
+
+def list_deliveries(
+    *,
+    session: Session,
+    owner_id: int | None = None,
+    failed_only: bool = False,
+    limit: int = 50,
+    before_id: int | None = None,
+) -> list[Delivery]:
+    query = select(Delivery).order_by(Delivery.id.desc()).limit(limit)
+    if owner_id is not None:
+        query = query.join(Subscription, Subscription.id == Delivery.subscription_id).where(
+            Subscription.owner_id == owner_id
+        )
+    if failed_only:
+        query = query.where(
+            (Delivery.state == DeliveryState.dead.value) | (Delivery.last_error.is_not(None))
+        )
+    if before_id is not None:
+        query = query.where(Delivery.id < before_id)
+    return list(session.execute(query).scalars())
+
+
+def count_unfinished(*, session: Session) -> int:
+    from sqlalchemy import func
+
+    return int(
+        session.execute(
+            select(func.count())
+            .select_from(Delivery)
+            .where(Delivery.state.in_(UNFINISHED), Delivery.next_attempt_at <= utcnow())
+        ).scalar_one()
+    )
+
+
+def move_to_story(*, session: Session, from_ids: list[int], to_id: int) -> None:
+    """After a merge: the surviving story keeps every delivery already made, so no subscriber is
+    alerted again for the same news (a delivery both stories had stays once)."""
+    if not from_ids:
+        return
+    taken = set(
+        session.execute(
+            select(Delivery.subscription_id).where(Delivery.story_id == to_id)
+        ).scalars()
+    )
+    rows = session.execute(select(Delivery).where(Delivery.story_id.in_(from_ids))).scalars().all()
+    for row in rows:
+        if row.subscription_id in taken:
+            session.execute(delete(Delivery).where(Delivery.id == row.id))
+        else:
+            taken.add(row.subscription_id)
+            row.story_id = to_id
+            session.add(row)

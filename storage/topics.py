@@ -1,0 +1,161 @@
+"""Topics and what they matched: articles, and the stories carrying their members' topics."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+
+from storage.db import dialect_insert
+from storage.models import ArticleTopic, StoryTopic, Topic, utcnow
+
+
+class DuplicateTopicError(ValueError):
+    """The owner already has a topic of that name."""
+
+
+def create_topic(
+    *, session: Session, owner_id: int, name: str, query: str, private: bool = True
+) -> Topic:
+    """Store a topic; the caller has validated the query (worker.topics.validate_query)."""
+    topic = Topic(
+        owner_id=owner_id,
+        name=name.strip(),
+        query=query,
+        private=private,
+        feed_token=secrets.token_urlsafe(24),
+    )
+    session.add(topic)
+    try:
+        session.flush()
+    except IntegrityError:
+        session.rollback()
+        raise DuplicateTopicError(f"you already have a topic named {name.strip()!r}") from None
+    return topic
+
+
+def get_topic(*, session: Session, topic_id: int, owner_id: int | None = None) -> Topic | None:
+    """The topic, or None when it does not exist or belongs to someone else."""
+    topic = session.get(Topic, topic_id)
+    if topic is None or (owner_id is not None and topic.owner_id != owner_id):
+        return None
+    return topic
+
+
+def get_topic_by_name(*, session: Session, owner_id: int, name: str) -> Topic | None:
+    return (
+        session.execute(select(Topic).where(Topic.owner_id == owner_id, Topic.name == name))
+        .scalars()
+        .first()
+    )
+
+
+def list_topics(*, session: Session, owner_id: int | None = None) -> list[Topic]:
+    query = select(Topic).order_by(Topic.id)
+    if owner_id is not None:
+        query = query.where(Topic.owner_id == owner_id)
+    return list(session.execute(query).scalars())
+
+
+def all_queries(*, session: Session) -> list[tuple[int, str]]:
+    """(id, query) of every topic: what the matcher's index is built from."""
+    return [(r[0], r[1]) for r in session.execute(select(Topic.id, Topic.query).order_by(Topic.id))]
+
+
+def topics_version(*, session: Session) -> tuple:
+    """Changes whenever a topic is added, changed or removed (cache key of the matcher)."""
+    from sqlalchemy import func
+
+    return tuple(
+        session.execute(
+            select(func.count(Topic.id), func.max(Topic.id), func.max(Topic.updated_at))
+        ).one()
+    )
+
+
+def delete_topic(*, session: Session, topic_id: int, owner_id: int | None = None) -> bool:
+    topic = get_topic(session=session, topic_id=topic_id, owner_id=owner_id)
+    if topic is None:
+        return False
+    session.delete(topic)
+    return True
+
+
+def record_matches(
+    *,
+    session: Session,
+    article_id: int,
+    story_id: int,
+    topic_ids: set[int],
+    now: datetime | None = None,
+) -> list[int]:
+    """Store an article's topics and add them to its story; returns the topics that are new to
+    the story (each alerts its subscribers once)."""
+    if not topic_ids:
+        return []
+    now = now or utcnow()
+    insert = dialect_insert(session)
+    session.execute(
+        insert(ArticleTopic)
+        .values([{"article_id": article_id, "topic_id": t} for t in sorted(topic_ids)])
+        .on_conflict_do_nothing()
+    )
+    new = session.execute(
+        insert(StoryTopic)
+        .values(
+            [
+                {
+                    "story_id": story_id,
+                    "topic_id": t,
+                    "first_matched_at": now,
+                    "article_id": article_id,
+                }
+                for t in sorted(topic_ids)
+            ]
+        )
+        .on_conflict_do_nothing()
+        .returning(StoryTopic.topic_id)
+    ).scalars()
+    return sorted(new)
+
+
+def story_topics(*, session: Session, story_ids: list[int]) -> dict[int, list[StoryTopic]]:
+    if not story_ids:
+        return {}
+    rows = session.execute(select(StoryTopic).where(StoryTopic.story_id.in_(story_ids))).scalars()
+    out: dict[int, list[StoryTopic]] = {}
+    for row in rows:
+        out.setdefault(row.story_id, []).append(row)
+    return out
+
+
+def move_story_topics(*, session: Session, from_ids: list[int], to_id: int) -> None:
+    """After a merge: the surviving story carries the topics of the stories it absorbed (the
+    earliest match time wins), so a topic already alerted is not new to it."""
+    if not from_ids:
+        return
+    rows = (
+        session.execute(select(StoryTopic).where(StoryTopic.story_id.in_([*from_ids, to_id])))
+        .scalars()
+        .all()
+    )
+    earliest: dict[int, StoryTopic] = {}
+    for row in rows:
+        kept = earliest.get(row.topic_id)
+        if kept is None or row.first_matched_at < kept.first_matched_at:
+            earliest[row.topic_id] = row
+    values = [
+        {
+            "story_id": to_id,
+            "topic_id": t,
+            "first_matched_at": r.first_matched_at,
+            "article_id": r.article_id,
+        }
+        for t, r in earliest.items()
+    ]
+    session.execute(delete(StoryTopic).where(StoryTopic.story_id.in_([*from_ids, to_id])))
+    if values:
+        session.execute(dialect_insert(session)(StoryTopic).values(values))
