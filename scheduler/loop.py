@@ -9,17 +9,23 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from datetime import timedelta
 
 from storage import articles as article_store
+from storage import deliveries as delivery_store
 from storage import feeds as feed_store
+from storage import subscriptions as subscription_store
 from storage.db import session_scope
 from storage.models import utcnow
 from wirewatch.settings import Settings
+from worker.delivery import LEASE
 from worker.dispatch import Dispatcher
 
 log = logging.getLogger(__name__)
 
 CLAIM_BATCH = 500
+# A pending alert younger than this was just handed out; the sweep leaves it to that message.
+DELIVERY_GRACE = 10
 
 
 def schedule_due(
@@ -58,8 +64,30 @@ def sweep(*, settings: Settings, dispatcher: Dispatcher) -> list[int]:
     return ids
 
 
+def sweep_deliveries(
+    *, settings: Settings, dispatcher: Dispatcher, grace: float = DELIVERY_GRACE
+) -> int:
+    """Hand out alerts that are due: retries whose message was lost, senders that died, and
+    digests whose time has come (all of one subscription's due stories in one message)."""
+    now = utcnow()
+    with session_scope(settings.database_url) as session:
+        rows = delivery_store.due(session=session, now=now - timedelta(seconds=grace), lease=LEASE)
+        subs = {s.id: s for s in subscription_store.list_subscriptions(session=session)}
+    digests: dict[int, list[int]] = {}
+    for row in rows:
+        sub = subs.get(row.subscription_id)
+        if sub is not None and sub.digest_seconds:
+            digests.setdefault(sub.id, []).append(row.id)
+        else:
+            dispatcher.deliver([row.id])
+    for ids in digests.values():
+        dispatcher.deliver(ids)
+    return len(rows)
+
+
 def run_loop(*, settings: Settings, dispatcher: Dispatcher, stop: threading.Event) -> None:
-    """Until `stop` is set: claim due feeds every tick, sweep every sweep interval."""
+    """Until `stop` is set: claim due feeds and hand out due alerts every tick; sweep stuck
+    articles every sweep interval."""
     next_sweep = 0.0
     while not stop.is_set():
         try:
@@ -67,6 +95,7 @@ def run_loop(*, settings: Settings, dispatcher: Dispatcher, stop: threading.Even
             if time.monotonic() >= next_sweep:
                 sweep(settings=settings, dispatcher=dispatcher)
                 next_sweep = time.monotonic() + settings.sweep_interval
+            sweep_deliveries(settings=settings, dispatcher=dispatcher)
         except Exception as exc:  # the database or broker away: say so, keep going
             log.error("scheduler pass failed: %s", exc)
         stop.wait(settings.scheduler_tick)

@@ -12,12 +12,12 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 
-from scheduler.loop import run_loop, schedule_due, sweep
+from scheduler.loop import run_loop, schedule_due, sweep, sweep_deliveries
 from storage.db import session_scope
 from storage.migrate import check_migrated
-from storage.models import Article, Feed, utcnow
+from storage.models import Article, Delivery, Feed, utcnow
 from wirewatch.settings import Settings
-from worker import pipeline
+from worker import delivery, pipeline
 from worker.dispatch import CeleryDispatcher, Dispatcher, ThreadDispatcher
 from worker.hostlimit import LocalHostLimiter
 
@@ -58,6 +58,7 @@ def embedded_dispatcher(settings: Settings, *, max_delay: float | None = None) -
     )
     dispatcher.poll_handler = lambda feed_id: pipeline.refresh_feed(feed_id, ctx=ctx)
     dispatcher.article_handler = lambda article_id: pipeline.process_article(article_id, ctx=ctx)
+    dispatcher.delivery_handler = lambda ids: delivery.deliver(ids, ctx=ctx)
     return dispatcher
 
 
@@ -81,6 +82,7 @@ def run_once(
         dispatcher = celery_dispatcher(settings)
     try:
         sweep(settings=settings, dispatcher=dispatcher)
+        sweep_deliveries(settings=settings, dispatcher=dispatcher, grace=0)
         feed_ids = schedule_due(settings=settings, dispatcher=dispatcher, all_enabled=True)
         finished = _wait_until_done(settings, dispatcher, feed_ids, start, timeout, on_progress)
     finally:
@@ -93,26 +95,28 @@ def run_once(
 
 
 def _wait_until_done(settings, dispatcher, feed_ids, start, timeout, on_progress) -> bool:  # noqa: ANN001
-    """The database says when the run is done: every feed polled, no new article unfinished."""
+    """Embedded: until this process has nothing queued, running or shortly due. Distributed: the
+    database says when the run is done (every feed polled, no new article or due alert left)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
+        if isinstance(dispatcher, ThreadDispatcher):
+            idle = dispatcher.wait_idle(timeout=0.5)
+            if on_progress:
+                on_progress(*_progress(settings, feed_ids, start)[:1], len(feed_ids))
+            if idle:
+                return True
+            continue
         polled, unfinished = _progress(settings, feed_ids, start)
         if on_progress:
             on_progress(polled, len(feed_ids))
         if polled >= len(feed_ids) and unfinished == 0:
             return True
-        if isinstance(dispatcher, ThreadDispatcher):
-            if dispatcher.wait_idle(timeout=0.5):
-                polled, unfinished = _progress(settings, feed_ids, start)
-                if on_progress:
-                    on_progress(polled, len(feed_ids))
-                return True  # nothing left in this process: the rest waits in the database
-        else:
-            time.sleep(0.5)
+        time.sleep(0.5)
     return False
 
 
 def _progress(settings: Settings, feed_ids: list[int], start: datetime) -> tuple[int, int]:
+    """(feeds polled since start, work still unfinished: new articles and due alerts)."""
     with session_scope(settings.database_url) as session:
         polled = session.execute(
             select(func.count()).select_from(Feed).where(Feed.last_polled_at >= start)
@@ -122,7 +126,16 @@ def _progress(settings: Settings, feed_ids: list[int], start: datetime) -> tuple
             .select_from(Article)
             .where(Article.created_at >= start, Article.state.in_(("pending", "fetching")))
         ).scalar_one()
-    return min(int(polled), len(feed_ids)), int(unfinished)
+        alerts = session.execute(
+            select(func.count())
+            .select_from(Delivery)
+            .where(
+                Delivery.created_at >= start,
+                Delivery.state.in_(("pending", "sending")),
+                Delivery.next_attempt_at <= utcnow(),
+            )
+        ).scalar_one()
+    return min(int(polled), len(feed_ids)), int(unfinished) + int(alerts)
 
 
 def summarise(settings: Settings, feed_ids: list[int], start: datetime) -> RunSummary:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from wirewatch.errors import ConfigError
@@ -90,6 +90,20 @@ class Settings(BaseSettings):
     dedup_window_days: float = Field(
         14, gt=0, description="Republished copies are looked for among articles of this many days."
     )
+
+    # Alerts
+    allow_insecure_webhooks: bool = Field(
+        False, description="Allow http:// (TLS-less) webhook targets."
+    )
+    smtp_host: str = Field("localhost", description="SMTP server for email alerts.")
+    smtp_port: int = Field(25, ge=1, le=65535, description="SMTP port.")
+    smtp_user: str | None = Field(None, description="SMTP login, if the server needs one.")
+    smtp_password: SecretStr | None = Field(None, description="SMTP password.")
+    smtp_from: str = Field(
+        "Wirewatch <wirewatch@localhost>", description="From: address of email alerts."
+    )
+    smtp_starttls: bool = Field(False, description="Upgrade the SMTP connection with STARTTLS.")
+    smtp_timeout: float = Field(30.0, gt=0, description="SMTP timeout per step, seconds.")
 
     # API
     api_host: str = Field("127.0.0.1", description="Address the API and web UI listen on.")

@@ -19,6 +19,8 @@ class Dispatcher(Protocol):
 
     def process_article(self, article_id: int, *, delay: float = 0) -> None: ...
 
+    def deliver(self, delivery_ids: list[int], *, delay: float = 0) -> None: ...
+
 
 class ThreadDispatcher:
     """Embedded mode: a pool of threads in this process runs the same pipeline functions."""
@@ -36,6 +38,7 @@ class ThreadDispatcher:
         # Bound late to break the import cycle with worker.pipeline.
         self.poll_handler: Callable[[int], None] | None = None
         self.article_handler: Callable[[int], None] | None = None
+        self.delivery_handler: Callable[[list[int]], None] | None = None
 
     def poll_feed(self, feed_id: int) -> None:
         assert self.poll_handler is not None
@@ -43,8 +46,15 @@ class ThreadDispatcher:
 
     def process_article(self, article_id: int, *, delay: float = 0) -> None:
         assert self.article_handler is not None
+        self._later(self.article_handler, article_id, delay)
+
+    def deliver(self, delivery_ids: list[int], *, delay: float = 0) -> None:
+        assert self.delivery_handler is not None
+        self._later(self.delivery_handler, list(delivery_ids), delay)
+
+    def _later(self, fn: Callable, item: object, delay: float) -> None:
         if delay <= 0:
-            self._submit(self.article_handler, article_id)
+            self._submit(fn, item)
             return
         if self.max_delay is not None and delay > self.max_delay:
             return
@@ -52,18 +62,18 @@ class ThreadDispatcher:
             if self._closed:
                 return
             self._in_flight += 1
-            timer = threading.Timer(delay, self._fire, (self.article_handler, article_id))
+            timer = threading.Timer(delay, self._fire, (fn, item))
             timer.daemon = True
             self._timers.add(timer)
         timer.start()
 
-    def _fire(self, fn: Callable[[int], None], item: int) -> None:
+    def _fire(self, fn: Callable, item: object) -> None:
         with self._lock:
             self._timers.discard(threading.current_thread())  # type: ignore[arg-type]
         self._submit(fn, item)
         self._done()
 
-    def _submit(self, fn: Callable[[int], None], item: int) -> None:
+    def _submit(self, fn: Callable, item: object) -> None:
         with self._lock:
             if self._closed:
                 return
@@ -73,7 +83,7 @@ class ThreadDispatcher:
         except RuntimeError:  # pool shut down
             self._done()
 
-    def _run(self, fn: Callable[[int], None], item: int) -> None:
+    def _run(self, fn: Callable, item: object) -> None:
         try:
             fn(item)
         except Exception:  # the pipeline records its own failures; this is a bug guard
@@ -127,3 +137,9 @@ class CeleryDispatcher:
             tasks.process_article.apply_async((article_id,), countdown=min(delay, self.max_delay))
         else:
             tasks.process_article.delay(article_id)
+
+    def deliver(self, delivery_ids: list[int], *, delay: float = 0) -> None:
+        from worker import tasks
+
+        countdown = min(delay, self.max_delay) if delay > 0 else None
+        tasks.deliver.apply_async((list(delivery_ids),), countdown=countdown)

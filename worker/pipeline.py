@@ -8,7 +8,7 @@ outcome with a conditional update, and dispatches follow-up work only after its 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from scheduler.schedule import next_poll, retry_after_failure
@@ -24,6 +24,7 @@ from worker.assign import assign_story
 from worker.dispatch import Dispatcher
 from worker.extract import extract_article, extract_from_feed
 from worker.feeds import parse_feed
+from worker.tagging import TopicMatcher, tag_article
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +43,7 @@ class Context:
     settings: Settings
     dispatcher: Dispatcher
     limiter: object  # LocalHostLimiter | RedisHostLimiter (has .slot(host))
+    matcher: TopicMatcher = field(default_factory=TopicMatcher)
 
 
 def refresh_feed(feed_id: int, *, ctx: Context) -> list[int]:
@@ -263,6 +265,15 @@ def process_article(article_id: int, *, ctx: Context, token: str | None = None) 
         assignment = assign_story(
             session=session, article=article, now=now, window_days=s.dedup_window_days
         )
+        deliveries = tag_article(
+            session=session,
+            article=article,
+            story_id=assignment.story_id,
+            matcher=ctx.matcher,
+            now=now,
+        )
+    for delivery_id in deliveries:
+        ctx.dispatcher.deliver([delivery_id])
     extra.update(story_id=assignment.story_id, joined=assignment.matched > 0)
     log.info("processed", extra={**extra, "method": result.method, "wire": result.wire_source})
     return "processed"

@@ -8,7 +8,7 @@ import redis
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from wirewatch.settings import get_settings
-from worker import pipeline
+from worker import delivery, pipeline
 from worker.celery_app import app
 from worker.dispatch import CeleryDispatcher
 from worker.hostlimit import RedisHostLimiter
@@ -46,6 +46,11 @@ def context() -> pipeline.Context:
 @app.task(name="wirewatch.poll_feed", **TASK_OPTIONS)
 def poll_feed(feed_id: int) -> None:
     pipeline.refresh_feed(feed_id, ctx=context())
+
+
+@app.task(name="wirewatch.deliver", **TASK_OPTIONS)
+def deliver(delivery_ids: list[int]) -> None:
+    delivery.deliver(delivery_ids, ctx=context())
 
 
 @app.task(name="wirewatch.process_article", bind=True, **TASK_OPTIONS)

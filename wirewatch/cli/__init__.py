@@ -32,11 +32,13 @@ def fail(message: str, code: int = 1) -> typer.Exit:
 
 
 def _register() -> None:
-    from wirewatch.cli import feeds, service, stories
+    from wirewatch.cli import feeds, service, stories, topics, users
 
     app.add_typer(feeds.app, name="feeds")
     app.add_typer(stories.app, name="stories")
     service.register(app)
+    users.register(app)
+    topics.register(app)
 
 
 _register()

@@ -1,0 +1,162 @@
+"""Sending alerts from the outbox: claim, build the message, send through the channel, record.
+
+Retries follow the Standard Webhooks schedule (immediately, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h,
+10 h), then the delivery is `dead` with its last error. A 410 disables the subscription. The
+message id (`webhook-id`) is the outbox row's, so a receiver can drop repeats after a crash.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from storage import deliveries as delivery_store
+from storage import stories as story_store
+from storage import subscriptions as subscription_store
+from storage.db import session_scope
+from storage.models import (
+    Article,
+    Delivery,
+    DeliveryState,
+    Feed,
+    Story,
+    Subscription,
+    Topic,
+    utcnow,
+)
+from worker.alerts import Alert, TransportError, transport_for
+
+log = logging.getLogger(__name__)
+
+# Delay before attempt n+1 after attempt n failed (index n); past the end: dead.
+RETRY_SCHEDULE = (5, 300, 1800, 7200, 18000, 36000, 36000)
+LEASE = 300  # a delivery left in `sending` this long (its sender died) may be taken again
+
+
+def deliver(delivery_ids: list[int], *, ctx) -> str | None:  # noqa: ANN001
+    """Send one alert (one id) or one digest (several ids of one subscription)."""
+    s = ctx.settings
+    now = utcnow()
+    with session_scope(s.database_url) as session:
+        ids = delivery_store.claim(session=session, delivery_ids=delivery_ids, now=now, lease=LEASE)
+        if not ids:
+            return None
+        rows = [session.get(Delivery, i) for i in ids]
+        sub = session.get(Subscription, rows[0].subscription_id)
+        if sub is None or sub.disabled:
+            reason = "subscription disabled" + (f": {sub.disabled_reason}" if sub else "")
+            delivery_store.finish(
+                session=session,
+                delivery_ids=ids,
+                now=now,
+                state=DeliveryState.dead.value,
+                error=reason,
+            )
+            return "dead"
+        alert = build_alert(session, rows, sub)
+        channel, target, secret = sub.channel, sub.target, sub.secret
+        attempts = max(r.attempts for r in rows)
+    extra = {"subscription_id": sub.id, "deliveries": ids, "channel": channel}
+    try:
+        transport = transport_for(channel, settings=s)
+        if channel == "webhook":
+            transport.send(alert, url=target, secret=secret or "")
+        elif channel == "email":
+            transport.send(alert, address=target)
+        else:
+            transport.send(alert, url=target)
+    except TransportError as exc:
+        return _failed(ctx, ids, sub.id, attempts, exc, extra)
+    with session_scope(s.database_url) as session:
+        delivery_store.finish(
+            session=session, delivery_ids=ids, now=utcnow(), state=DeliveryState.sent.value
+        )
+        if len(ids) > 1 or alert.is_digest:
+            sub_row = session.get(Subscription, sub.id)
+            sub_row.last_digest_at = now
+            session.add(sub_row)
+    log.info("alert sent", extra=extra)
+    return "sent"
+
+
+def _failed(ctx, ids, subscription_id, attempts, exc, extra) -> str:  # noqa: ANN001
+    now = utcnow()
+    dead = exc.permanent or exc.disable or attempts > len(RETRY_SCHEDULE)
+    with session_scope(ctx.settings.database_url) as session:
+        if exc.disable:
+            subscription_store.disable_subscription(
+                session=session, subscription_id=subscription_id, reason=str(exc)
+            )
+        if dead:
+            delivery_store.finish(
+                session=session,
+                delivery_ids=ids,
+                now=now,
+                state=DeliveryState.dead.value,
+                error=str(exc),
+            )
+        else:
+            delay = RETRY_SCHEDULE[attempts - 1]
+            delivery_store.finish(
+                session=session,
+                delivery_ids=ids,
+                now=now,
+                state=DeliveryState.pending.value,
+                error=str(exc),
+                next_attempt_at=now + timedelta(seconds=delay),
+            )
+    log.warning("alert failed: %s", exc, extra={**extra, "dead": dead})
+    if not dead:
+        ctx.dispatcher.deliver(ids, delay=RETRY_SCHEDULE[attempts - 1])
+    return "dead" if dead else "retry"
+
+
+def build_alert(session, rows: list[Delivery], sub: Subscription) -> Alert:  # noqa: ANN001
+    topic = session.get(Topic, sub.topic_id)
+    topic_dict = {"id": topic.id, "name": topic.name, "query": topic.query}
+    stories = [story_dict(session, r.story_id) for r in rows]
+    first = stories[0]
+    if sub.digest_seconds:
+        return Alert(
+            delivery_id=f"msg_{rows[0].id}",
+            story=first,
+            topic=topic_dict,
+            article=first.get("article", {}),
+            stories=stories,
+            created_at=rows[0].created_at,
+        )
+    return Alert(
+        delivery_id=f"msg_{rows[0].id}",
+        story=first,
+        topic=topic_dict,
+        article=first.pop("article", {}),
+        created_at=rows[0].created_at,
+    )
+
+
+def story_dict(session, story_id: int) -> dict:  # noqa: ANN001
+    story = story_store.get_story(session=session, story_id=story_id) or session.get(
+        Story, story_id
+    )
+    rep = session.get(Article, story.representative_article_id) if story else None
+    feed = session.get(Feed, rep.feed_id) if rep else None
+    article = {}
+    if rep is not None:
+        article = {
+            "id": rep.id,
+            "url": rep.canonical_url or rep.url,
+            "title": rep.title or rep.feed_title,
+            "published": rep.published,
+            "source": rep.site_name or (feed.title if feed else None),
+            "wire_source": rep.wire_source,
+            "summary": (rep.text or "")[:500],
+        }
+    return {
+        "id": story.id,
+        "title": story.title,
+        "url": article.get("url"),
+        "first_seen": story.first_seen_at,
+        "wire_source": story.wire_source,
+        "members": story.member_count,
+        "article": article,
+    }
