@@ -102,12 +102,22 @@ def claim_article(
     return result.rowcount == 1
 
 
-def release_article(*, session: Session, article_id: int, now: datetime, error: str) -> None:
-    """A transient failure: back to pending, to be picked up again by a retry or the sweep."""
+def release_article(
+    *, session: Session, article_id: int, now: datetime, error: str, deferred: bool = False
+) -> None:
+    """Back to pending, to be picked up again by a retry or the sweep. `deferred`: nothing
+    failed, the host asked us to wait, so the attempt does not count."""
+    values: dict = {
+        "state": ArticleState.pending.value,
+        "state_changed_at": now,
+        "error": error[:2000],
+    }
+    if deferred:
+        values["attempts"] = Article.attempts - 1
     session.execute(
         update(Article)
         .where(Article.id == article_id, Article.state == ArticleState.fetching.value)
-        .values(state=ArticleState.pending.value, state_changed_at=now, error=error[:2000])
+        .values(**values)
         .execution_options(synchronize_session=False)
     )
 

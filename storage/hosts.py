@@ -36,3 +36,37 @@ def _upsert(session: Session, host: str, values: dict) -> None:
     session.execute(
         insert(Host).values(name=host, **values).on_conflict_do_nothing(index_elements=["name"])
     )
+
+
+def cached_robots(*, session: Session, host: str, fresh_after: datetime) -> str | None:
+    """The host's cached robots.txt (possibly empty) if fetched after `fresh_after`, else None."""
+    row = session.get(Host, host)
+    if row is None or row.robots_fetched_at is None or row.robots_fetched_at < fresh_after:
+        return None
+    return row.robots_txt or ""
+
+
+def store_robots(
+    *, session: Session, host: str, robots_txt: str, crawl_delay: float | None, now: datetime
+) -> None:
+    _upsert(session, host, {})
+    row = session.get(Host, host)
+    row.robots_txt = robots_txt[: 512 * 1024]
+    row.robots_fetched_at = now
+    row.crawl_delay = crawl_delay
+    session.add(row)
+
+
+def take_turn(*, session: Session, host: str, now: datetime) -> float:
+    """For a host with a Crawl-delay: seconds to wait before our next request (0: go now, and
+    the turn is taken). Hosts without one are never delayed."""
+    row = session.get(Host, host, with_for_update=True)
+    if row is None or not row.crawl_delay:
+        return 0.0
+    if row.last_request_at is not None:
+        wait = (row.last_request_at + timedelta(seconds=row.crawl_delay) - now).total_seconds()
+        if wait > 0:
+            return wait
+    row.last_request_at = now
+    session.add(row)
+    return 0.0

@@ -24,6 +24,7 @@ from worker.assign import assign_story
 from worker.dispatch import Dispatcher
 from worker.extract import extract_article, extract_from_feed
 from worker.feeds import parse_feed
+from worker.politeness import Verdict, before_page_request
 from worker.tagging import TopicMatcher, tag_article
 
 log = logging.getLogger(__name__)
@@ -197,20 +198,18 @@ def process_article(article_id: int, *, ctx: Context, token: str | None = None) 
                 error=f"gave up after {attempts - 1} attempts; last error: {article.error}",
             )
             return "failed"
-        host = host_key(url) if url else None
-        blocked = host and host_store.blocked_until(session=session, host=host)
-        if blocked and blocked > now:
+    host = host_key(url) if url else None
+    verdict = before_page_request(ctx, url=url, host=host, now=now) if url else Verdict()
+    if verdict.wait > 0:
+        with session_scope(s.database_url) as session:
             article_store.release_article(
                 session=session,
                 article_id=article_id,
                 now=now,
-                error=f"{host} asked us to wait until {blocked:%H:%M:%S}",
+                error=f"{host} asked us to wait {verdict.wait:.0f}s",
+                deferred=True,
             )
-            wait = (blocked - now).total_seconds()
-        else:
-            wait = None
-    if wait is not None:
-        ctx.dispatcher.process_article(article_id, delay=wait)
+        ctx.dispatcher.process_article(article_id, delay=verdict.wait)
         return "pending"
 
     extra = {"article_id": article_id, "url": url}
@@ -222,6 +221,8 @@ def process_article(article_id: int, *, ctx: Context, token: str | None = None) 
     try:
         if not url:
             raise FetchError("the feed entry has no link", permanent=True)
+        if verdict.refused:
+            raise FetchError(verdict.refused, permanent=True)
         with ctx.limiter.slot(host):
             response = fetch(url, settings=s, max_bytes=s.page_max_bytes, accept=PAGE_ACCEPT)
         if response.content_type not in HTML_TYPES:
