@@ -32,13 +32,14 @@ def fail(message: str, code: int = 1) -> typer.Exit:
 
 
 def _register() -> None:
-    from wirewatch.cli import feeds, service, stories, topics, users
+    from wirewatch.cli import extract, feeds, service, stories, topics, users
 
     app.add_typer(feeds.app, name="feeds")
     app.add_typer(stories.app, name="stories")
     service.register(app)
     users.register(app)
     topics.register(app)
+    app.command("extract")(extract.extract)
 
 
 _register()
