@@ -32,5 +32,12 @@ def configure(level: str = "INFO", *, stream=None) -> None:  # noqa: ANN001
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    for noisy in ("httpx", "httpcore", "trafilatura", "readability", "charset_normalizer"):
+    for noisy in (
+        "httpx",
+        "httpcore",
+        "trafilatura",
+        "readability",
+        "charset_normalizer",
+        "alembic",
+    ):
         logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -177,6 +177,8 @@ def run_forever(settings: Settings, *, with_api: bool = True) -> None:
         dispatcher = celery_dispatcher(settings)
         mode = "distributed, work goes to Celery"
     server = start_api_thread(settings) if with_api else None
+    if server is not None:
+        mode += f"; API and web UI on http://{settings.api_host}:{settings.api_port}/"
     log.info("wirewatch running (%s)", mode, extra={"database": _db_name(settings)})
     try:
         run_loop(settings=settings, dispatcher=dispatcher, stop=stop)
