@@ -92,3 +92,15 @@ def test_unmigrated_database_and_bad_settings_name_the_fix(tmp_path) -> None:
     env["WIREWATCH_HOST_CONCURRENCY"] = "lots"
     result = run_cli(["feeds", "list"], env)
     assert result.returncode == 2 and "WIREWATCH_HOST_CONCURRENCY" in result.stderr
+
+
+def test_a_fixed_interval_can_be_set_and_given_back(sqlite_url) -> None:
+    env = wirewatch_env(sqlite_url)
+    assert run_cli(["feeds", "add", "--interval", "10m", "http://a.example/f"], env).returncode == 0
+    (feed,) = json.loads(run_cli(["feeds", "list", "--json"], env).stdout)
+    assert feed["interval_override"] == 600
+    assert run_cli(["feeds", "interval", "1", "auto"], env).returncode == 0
+    (feed,) = json.loads(run_cli(["feeds", "list", "--json"], env).stdout)
+    assert feed["interval_override"] is None
+    bad = run_cli(["feeds", "interval", "1", "soon"], env)
+    assert bad.returncode == 2 and "not an interval" in bad.stderr

@@ -32,15 +32,22 @@ def _ready():  # noqa: ANN202
 def add(
     urls: list[str] = typer.Argument(..., help="Feed URLs (RSS, Atom or JSON Feed)."),
     title: str = typer.Option(None, help="Title to show instead of the feed's own."),
+    interval: str = typer.Option(
+        None,
+        help="Poll at this fixed interval (90s, 10m, 2h) "
+        "instead of adapting to the feed's publishing rate.",
+    ),
 ) -> None:
     """Subscribe to one or more feeds; they are polled on the next scheduler pass."""
     settings = _ready()
+    seconds = parse_interval(interval) if interval else None
     problems = 0
     for raw in urls:
         try:
             url = normalise_feed_url(raw)
             with session_scope(settings.database_url) as session:
                 feed = feed_store.add_feed(session=session, url=url, title=title)
+                feed.interval_override = seconds
                 typer.echo(f"added feed {feed.id}: {url}")
         except (InvalidFeedURL, feed_store.DuplicateFeedError) as exc:
             err.print(f"[red]error[/red]: {raw}: {exc}")
@@ -141,6 +148,36 @@ def remove(feed_id: int) -> None:
     typer.echo(f"removed feed {feed_id}")
 
 
+@app.command("interval")
+def interval(
+    feed_id: int,
+    every: str = typer.Argument(
+        ..., help="A fixed interval (90s, 10m, 2h), or 'auto' to adapt to the feed again."
+    ),
+) -> None:
+    """Set a feed's polling interval by hand, or give it back to the adaptive schedule."""
+    settings = _ready()
+    seconds = None if every == "auto" else parse_interval(every)
+    with session_scope(settings.database_url) as session:
+        feed = feed_store.get_feed(session=session, feed_id=feed_id)
+        if feed is None:
+            raise fail(f"no feed with id {feed_id}")
+        feed.interval_override = seconds
+        session.add(feed)
+    typer.echo(
+        f"feed {feed_id}: "
+        + ("adaptive interval" if seconds is None else f"polled every {seconds}s")
+    )
+
+
+def parse_interval(text: str) -> int:
+    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+    value = text.strip().lower()
+    if value[-1:] in units and value[:-1].isdigit() and int(value[:-1]) > 0:
+        return int(value[:-1]) * units[value[-1]]
+    raise fail(f"{text!r} is not an interval: use a number with s, m, h or d, e.g. 10m", 2)
+
+
 @app.command("enable")
 def enable(feed_id: int) -> None:
     """Poll a disabled feed again (its error count starts over)."""
@@ -172,6 +209,7 @@ def _feed_json(r: feed_store.FeedStatus) -> dict:
         "last_polled_at": _iso(f.last_polled_at),
         "next_poll_at": None if f.disabled else _iso(f.next_poll_at),
         "poll_interval": f.poll_interval,
+        "interval_override": f.interval_override,
         "error_count": f.error_count,
         "last_error": f.last_error,
         "disabled": f.disabled,
