@@ -4,11 +4,14 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: run install install-test services test lint bench fuzz clean
+.PHONY: run demo install install-test services test lint bench fuzz clean
 
 run: install
 	$(BIN)/wirewatch db upgrade
-	$(BIN)/wirewatch run
+	$(BIN)/wirewatch run --demo-first
+
+demo: install
+	$(BIN)/wirewatch demo
 
 install: $(VENV)/.installed
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 
 import typer
@@ -48,6 +49,12 @@ def run(
     ),
     as_json: bool = typer.Option(False, "--json", help="With --once: print the summary as JSON."),
     no_api: bool = typer.Option(False, "--no-api", help="Do not serve the API and web UI."),
+    demo_first: bool = typer.Option(
+        False,
+        "--demo-first",
+        help="On a fresh install (no feeds, no demo folder yet), show "
+        "`wirewatch demo` first; Ctrl-C ends the demo and the service starts.",
+    ),
 ) -> None:
     """Run the service: scheduler and workers in this process (embedded), or the scheduler alone
     when WIREWATCH_BROKER_URL points to Redis (Celery workers do the rest)."""
@@ -57,6 +64,8 @@ def run(
     logs.configure(settings.log_level if not once else "WARNING")
     try:
         if not once:
+            if demo_first:
+                _demo_on_fresh_install(settings)
             run_forever(settings, with_api=not no_api)
             return
         with Progress(
@@ -171,3 +180,31 @@ def db_check() -> None:
     except ConfigError as exc:
         raise fail(str(exc), 2) from None
     typer.echo("database is up to date")
+
+
+def _demo_on_fresh_install(settings) -> None:  # noqa: ANN001
+    """The first `make run` shows what Wirewatch does before it waits for the user's feeds."""
+    from pathlib import Path
+
+    from storage.db import session_scope
+    from storage.feeds import list_feeds
+
+    check_migrated(settings.database_url)
+    with session_scope(settings.database_url) as session:
+        has_feeds = bool(list_feeds(session=session))
+    folder = Path("wirewatch-demo")
+    if has_feeds or folder.exists() or not err.is_terminal:
+        return
+    err.print(
+        "[bold]First run:[/bold] a local newsroom shows what Wirewatch does "
+        "(about 3 minutes; Ctrl-C skips to the service)."
+    )
+    from wirewatch.cli.demo import demo
+
+    with contextlib.suppress(typer.Exit):  # the demo's own outcome does not stop the service
+        demo(directory=folder, duration=180, reset=False, fast=False, as_json=False, no_api=False)
+    err.print(
+        "\nNow the service, on your own database. Add feeds in another terminal: "
+        "[bold]wirewatch feeds add URL[/bold] or [bold]wirewatch feeds import FILE.opml"
+        "[/bold]."
+    )
