@@ -32,7 +32,7 @@ def fail(message: str, code: int = 1) -> typer.Exit:
 
 
 def _register() -> None:
-    from wirewatch.cli import extract, feeds, service, stories, topics, users
+    from wirewatch.cli import demo, extract, feeds, service, stories, topics, users
 
     app.add_typer(feeds.app, name="feeds")
     app.add_typer(stories.app, name="stories")
@@ -40,6 +40,7 @@ def _register() -> None:
     users.register(app)
     topics.register(app)
     app.command("extract")(extract.extract)
+    app.command("demo")(demo.demo)
 
 
 _register()
