@@ -1,21 +1,46 @@
-"""The FastAPI application: health, readiness and the feed status the CLI also shows."""
+"""The FastAPI application: health, the REST API under /api (a key per request), metrics, the
+topic Atom feeds and the web UI; JSON errors, a body cap, rate limits and a strict CSP."""
 
 from __future__ import annotations
 
-from fastapi import FastAPI, HTTPException
+from pathlib import Path
+
+from fastapi import FastAPI
 from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 
-from storage import feeds as feed_store
-from storage.db import get_engine, session_scope
+from api import articles, atom, errors, feeds, metrics, topics, users, web
+from api.limits import MAX_BODY_BYTES, GuardMiddleware, RateLimiter
+from storage.db import get_engine
 from storage.migrate import check_migrated
 from wirewatch import __version__
 from wirewatch.errors import ConfigError
 from wirewatch.settings import Settings
 
+STATIC = Path(__file__).with_name("static")
 
-def create_app(settings: Settings) -> FastAPI:
-    app = FastAPI(title="Wirewatch", version=__version__)
+
+def create_app(
+    settings: Settings,
+    *,
+    rate: float = 20.0,
+    burst: int = 200,
+    max_body: int = MAX_BODY_BYTES,
+) -> FastAPI:
+    """The whole app. `rate`/`burst`: requests per second and burst allowed per API key."""
+    app = FastAPI(
+        title="Wirewatch",
+        version=__version__,
+        description="Query stories and articles, manage feeds, topics and alert subscriptions. "
+        "Every /api request needs `Authorization: Bearer KEY`; errors are "
+        '`{"error": "..."}`.',
+    )
+    app.state.settings = settings
+    app.state.limiter = RateLimiter(rate=rate, burst=burst)
+    app.state.metrics = metrics.registry_for(settings.database_url)
+    errors.install(app)
+    app.add_middleware(GuardMiddleware, max_body=max_body)
 
     @app.get("/healthz", tags=["health"])
     def healthz() -> dict:
@@ -46,32 +71,7 @@ def create_app(settings: Settings) -> FastAPI:
         ready = all(v == "ok" for v in checks.values())
         return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
 
-    @app.get("/api/feeds", tags=["feeds"])
-    def list_feeds() -> list[dict]:
-        """Every feed with its polling state."""
-        with session_scope(settings.database_url) as session:
-            rows = feed_store.list_feeds(session=session)
-        return [
-            {
-                "id": r.feed.id,
-                "url": r.feed.url,
-                "title": r.feed.title,
-                "entries": r.entries,
-                "last_polled_at": r.feed.last_polled_at,
-                "next_poll_at": r.feed.next_poll_at,
-                "error_count": r.feed.error_count,
-                "last_error": r.feed.last_error,
-                "disabled": r.feed.disabled,
-            }
-            for r in rows
-        ]
-
-    @app.get("/api/feeds/{feed_id}", tags=["feeds"])
-    def get_feed(feed_id: int) -> dict:
-        with session_scope(settings.database_url) as session:
-            feed = feed_store.get_feed(session=session, feed_id=feed_id)
-            if feed is None:
-                raise HTTPException(404, f"no feed with id {feed_id}")
-            return feed.model_dump()
-
+    for module in (articles, feeds, topics, users, metrics, atom, web):
+        app.include_router(module.router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app

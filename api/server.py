@@ -27,3 +27,11 @@ def make_server(
     if not own_signals:
         server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
     return server
+
+
+def app_from_env():  # noqa: ANN201
+    """The app built from WIREWATCH_* variables: `uvicorn --factory api.server:app_from_env`
+    (several workers; each has its own rate-limit buckets)."""
+    from wirewatch.settings import get_settings
+
+    return create_app(get_settings())

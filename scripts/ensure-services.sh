@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Make sure Redis and PostgreSQL answer on 127.0.0.1 for the test suite: start them if they are
-# installed and stopped, install the Debian packages first if they are missing.
+# Make sure Redis and PostgreSQL answer on 127.0.0.1 for the test suite (start them if they are
+# installed and stopped, install the Debian packages first if they are missing), and that
+# Chromium is there for the browser tests.
 set -euo pipefail
 
 say() { echo "services: $*" >&2; }
@@ -40,3 +41,9 @@ if ! port_open 5432; then
   wait_port 5432 || { say "postgresql did not start"; exit 1; }
 fi
 say "redis and postgresql are up"
+
+# The web UI is tested in Debian's Chromium, driven by Playwright (no browser download).
+if ! command -v chromium >/dev/null && [ ! -x /usr/bin/chromium ]; then
+  say "installing chromium for the browser tests"
+  apt_install chromium
+fi

@@ -25,16 +25,17 @@ def _forget_connections_after_fork() -> None:
 os.register_at_fork(after_in_child=_forget_connections_after_fork)
 
 
-def get_engine(database_url: str) -> Engine:
-    """One engine per URL and process (connection pool)."""
-    engine = _make_engine(database_url)
+def get_engine(database_url: str, *, readonly: bool = False) -> Engine:
+    """One engine per URL and process (connection pool). On SQLite, `readonly` sessions begin
+    deferred, so readers never wait for the write lock (WAL lets them read alongside a writer)."""
+    engine = _make_engine(database_url, readonly and database_url.startswith("sqlite"))
     if engine not in _engines:
         _engines.append(engine)
     return engine
 
 
 @lru_cache(maxsize=8)
-def _make_engine(database_url: str) -> Engine:
+def _make_engine(database_url: str, readonly: bool) -> Engine:
     if database_url.startswith("sqlite"):
         engine = create_engine(
             database_url,
@@ -57,16 +58,18 @@ def _make_engine(database_url: str) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn):  # noqa: ANN001
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            conn.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
 
         return engine
     return create_engine(database_url, pool_size=10, max_overflow=20, pool_pre_ping=True)
 
 
 @contextmanager
-def session_scope(database_url: str) -> Iterator[Session]:
-    """A session whose transaction commits on success and rolls back on error."""
-    with Session(get_engine(database_url), expire_on_commit=False) as session:
+def session_scope(database_url: str, *, readonly: bool = False) -> Iterator[Session]:
+    """A session whose transaction commits on success and rolls back on error. A `readonly`
+    session must not write (on SQLite a write there could fail against a concurrent writer)."""
+    engine = get_engine(database_url, readonly=readonly)
+    with Session(engine, expire_on_commit=False) as session:
         try:
             yield session
             session.commit()

@@ -5,8 +5,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
@@ -56,7 +57,39 @@ def create_key(*, session: Session, user_id: int) -> str:
 
 
 def authenticate(*, session: Session, key: str) -> User | None:
-    """The user owning this key, or None (unknown, revoked or malformed key)."""
+    """The user owning this key, or None (unknown, revoked or malformed key). Reads only."""
+    found = _find_key(session, key)
+    return found[1] if found else None
+
+
+def record_key_use(
+    *, session: Session, key: str, now: datetime | None = None, every: int = 300
+) -> None:
+    """Note when a key was last used, at most once per `every` seconds (no write per request)."""
+    found = _find_key(session, key)
+    if found is None:
+        return
+    now = now or utcnow()
+    session.execute(
+        update(ApiKey)
+        .where(
+            ApiKey.id == found[0].id,
+            (ApiKey.last_used_at.is_(None))
+            | (ApiKey.last_used_at < now - timedelta(seconds=every)),
+        )
+        .values(last_used_at=now)
+    )
+
+
+def key_use_is_stale(*, session: Session, key: str, every: int = 300) -> bool:
+    found = _find_key(session, key)
+    if found is None:
+        return False
+    last = found[0].last_used_at
+    return last is None or last < utcnow() - timedelta(seconds=every)
+
+
+def _find_key(session: Session, key: str) -> tuple[ApiKey, User] | None:
     if not key or not key.startswith(KEY_PREFIX) or len(key) > 128:
         return None
     digest = _hash(key)
@@ -67,9 +100,7 @@ def authenticate(*, session: Session, key: str) -> User | None:
     ).all()
     for api_key, user in rows:
         if hmac.compare_digest(api_key.key_hash, digest):
-            api_key.last_used_at = utcnow()
-            session.add(api_key)
-            return user
+            return api_key, user
     return None
 
 
