@@ -24,6 +24,7 @@ from storage.models import (
     Topic,
     utcnow,
 )
+from wirewatch import metrics
 from worker.alerts import Alert, TransportError, transport_for
 
 log = logging.getLogger(__name__)
@@ -33,12 +34,20 @@ RETRY_SCHEDULE = (5, 300, 1800, 7200, 18000, 36000, 36000)
 LEASE = 300  # a delivery left in `sending` this long (its sender died) may be taken again
 
 
+def lease(settings) -> int:  # noqa: ANN001
+    """The `sending` lease: LEASE, shortened to WIREWATCH_STUCK_AFTER (like every other unit of
+    work) but never below one send's deadline, so a live sender is not raced."""
+    return int(min(LEASE, max(settings.stuck_after, settings.total_timeout + 5)))
+
+
 def deliver(delivery_ids: list[int], *, ctx) -> str | None:  # noqa: ANN001
     """Send one alert (one id) or one digest (several ids of one subscription)."""
     s = ctx.settings
     now = utcnow()
     with session_scope(s.database_url) as session:
-        ids = delivery_store.claim(session=session, delivery_ids=delivery_ids, now=now, lease=LEASE)
+        ids = delivery_store.claim(
+            session=session, delivery_ids=delivery_ids, now=now, lease=lease(s)
+        )
         if not ids:
             return None
         rows = [session.get(Delivery, i) for i in ids]
@@ -76,6 +85,7 @@ def deliver(delivery_ids: list[int], *, ctx) -> str | None:  # noqa: ANN001
             sub_row.last_digest_at = now
             session.add(sub_row)
     log.info("alert sent", extra=extra)
+    metrics.ALERTS.labels(outcome="sent", channel=channel).inc()
     return "sent"
 
 
@@ -106,6 +116,7 @@ def _failed(ctx, ids, subscription_id, attempts, exc, extra) -> str:  # noqa: AN
                 next_attempt_at=now + timedelta(seconds=delay),
             )
     log.warning("alert failed: %s", exc, extra={**extra, "dead": dead})
+    metrics.ALERTS.labels(outcome="dead" if dead else "retry", channel=extra["channel"]).inc()
     if not dead:
         ctx.dispatcher.deliver(ids, delay=RETRY_SCHEDULE[attempts - 1])
     return "dead" if dead else "retry"

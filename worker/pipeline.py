@@ -17,6 +17,7 @@ from storage import feeds as feed_store
 from storage import hosts as host_store
 from storage.db import session_scope
 from storage.models import utcnow
+from wirewatch import metrics
 from wirewatch.errors import ExtractionError, FeedParseError, FetchError
 from wirewatch.net import cache_lifetime, fetch, host_key
 from wirewatch.settings import Settings
@@ -67,6 +68,7 @@ def refresh_feed(feed_id: int, *, ctx: Context) -> list[int]:
             feed.next_poll_at = blocked
             session.add(feed)
             log.info("host asked to wait", extra={"feed_id": feed_id, "host": host})
+            metrics.POLLS.labels(outcome="blocked").inc()
             return []
     extra = {"feed_id": feed_id, "url": url}
     try:
@@ -92,6 +94,8 @@ def refresh_feed(feed_id: int, *, ctx: Context) -> list[int]:
     except (FetchError, FeedParseError) as exc:
         _record_feed_failure(ctx, feed_id, host, exc, error_count, now)
         log.warning("poll failed: %s", exc, extra=extra)
+        permanent = getattr(exc, "permanent", True)
+        metrics.POLLS.labels(outcome="permanent_error" if permanent else "transient_error").inc()
         return []
 
     with session_scope(s.database_url) as session:
@@ -141,6 +145,7 @@ def refresh_feed(feed_id: int, *, ctx: Context) -> list[int]:
             format=parsed and parsed.format,
         )
     log.info("polled", extra={**extra, "new": len(new_ids), "not_modified": response.not_modified})
+    metrics.POLLS.labels(outcome="not_modified" if response.not_modified else "ok").inc()
     for article_id in new_ids:
         ctx.dispatcher.process_article(article_id)
     return new_ids
@@ -276,6 +281,10 @@ def process_article(article_id: int, *, ctx: Context, token: str | None = None) 
     for delivery_id in deliveries:
         ctx.dispatcher.deliver([delivery_id])
     extra.update(story_id=assignment.story_id, joined=assignment.matched > 0)
+    metrics.ARTICLES_PROCESSED.labels(outcome="processed").inc()
+    if assignment.matched:
+        metrics.DUPLICATES_JOINED.labels(kind="story").inc()
+    metrics.STORIES_MERGED.inc(len(assignment.merged))
     log.info("processed", extra={**extra, "method": result.method, "wire": result.wire_source})
     return "processed"
 
@@ -291,6 +300,7 @@ def _from_feed_or_none(url: str | None, feed_kwargs: dict):  # noqa: ANN202
 
 
 def _fail_article(ctx: Context, article_id: int, reason: str, extra: dict) -> str:
+    metrics.ARTICLES_PROCESSED.labels(outcome="failed").inc()
     with session_scope(ctx.settings.database_url) as session:
         article_store.fail_article(
             session=session, article_id=article_id, now=utcnow(), error=reason

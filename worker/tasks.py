@@ -7,6 +7,7 @@ from functools import lru_cache
 import redis
 from sqlalchemy.exc import DBAPIError, OperationalError
 
+from wirewatch import metrics
 from wirewatch.settings import get_settings
 from worker import delivery, pipeline
 from worker.celery_app import app
@@ -45,14 +46,17 @@ def context() -> pipeline.Context:
 
 @app.task(name="wirewatch.poll_feed", **TASK_OPTIONS)
 def poll_feed(feed_id: int) -> None:
-    pipeline.refresh_feed(feed_id, ctx=context())
+    with metrics.TASK_SECONDS.labels(task="poll_feed").time():
+        pipeline.refresh_feed(feed_id, ctx=context())
 
 
 @app.task(name="wirewatch.deliver", **TASK_OPTIONS)
 def deliver(delivery_ids: list[int]) -> None:
-    delivery.deliver(delivery_ids, ctx=context())
+    with metrics.TASK_SECONDS.labels(task="deliver").time():
+        delivery.deliver(delivery_ids, ctx=context())
 
 
 @app.task(name="wirewatch.process_article", bind=True, **TASK_OPTIONS)
 def process_article(self, article_id: int) -> None:  # noqa: ANN001
-    pipeline.process_article(article_id, ctx=context(), token=self.request.id)
+    with metrics.TASK_SECONDS.labels(task="process_article").time():
+        pipeline.process_article(article_id, ctx=context(), token=self.request.id)
