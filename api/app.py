@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 
-from api import articles, atom, errors, feeds, metrics, topics, users, web
+from api import articles, atom, errors, feeds, metrics, topics, users, web, websub
 from api.limits import MAX_BODY_BYTES, GuardMiddleware, RateLimiter
 from storage.db import get_engine
 from storage.migrate import check_migrated
@@ -27,6 +27,7 @@ def create_app(
     rate: float = 20.0,
     burst: int = 200,
     max_body: int = MAX_BODY_BYTES,
+    dispatcher=None,  # noqa: ANN001
 ) -> FastAPI:
     """The whole app. `rate`/`burst`: requests per second and burst allowed per API key."""
     app = FastAPI(
@@ -37,6 +38,13 @@ def create_app(
         '`{"error": "..."}`.',
     )
     app.state.settings = settings
+    # Where pushed articles go: the embedded threads when the service runs the API, Celery in
+    # distributed mode, nowhere (the scheduler's sweep picks them up) for a lone embedded API.
+    if dispatcher is None and not settings.embedded:
+        from worker.dispatch import CeleryDispatcher
+
+        dispatcher = CeleryDispatcher(max_delay=settings.redis_visibility_timeout / 2)
+    app.state.dispatcher = dispatcher
     app.state.limiter = RateLimiter(rate=rate, burst=burst)
     app.state.metrics = metrics.registry_for(settings.database_url)
     errors.install(app)
@@ -71,7 +79,7 @@ def create_app(
         ready = all(v == "ok" for v in checks.values())
         return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
 
-    for module in (articles, feeds, topics, users, metrics, atom, web):
+    for module in (articles, feeds, topics, users, metrics, atom, web, websub):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app

@@ -14,10 +14,11 @@ def make_server(
     host: str | None = None,
     port: int | None = None,
     own_signals: bool = False,
+    dispatcher=None,  # noqa: ANN001
 ) -> uvicorn.Server:
     """A uvicorn server; inside `wirewatch run` the service, not uvicorn, handles the signals."""
     config = uvicorn.Config(
-        create_app(settings),
+        create_app(settings, dispatcher=dispatcher),
         host=host or settings.api_host,
         port=settings.api_port if port is None else port,
         log_level="warning",

@@ -76,6 +76,11 @@ class Feed(FeedBase, table=True):
     id: int | None = Field(default=None, primary_key=True)
     site_url: str | None = Field(default=None, max_length=2048)
     hub_url: str | None = Field(default=None, max_length=2048)
+    # WebSub push: None (not subscribed) | subscribing | active | failed
+    websub_state: str | None = Field(default=None, max_length=16)
+    websub_secret: str | None = Field(default=None, max_length=128)
+    websub_lease_until: datetime | None = Field(default=None, sa_column=_ts())
+    websub_error: str | None = Field(default=None, sa_column=Column(Text))
     format: str | None = Field(default=None, max_length=32)
     etag: str | None = Field(default=None, max_length=1024)
     last_modified: str | None = Field(default=None, max_length=128)

@@ -176,7 +176,7 @@ def run_forever(settings: Settings, *, with_api: bool = True) -> None:
     else:
         dispatcher = celery_dispatcher(settings)
         mode = "distributed, work goes to Celery"
-    server = start_api_thread(settings) if with_api else None
+    server = start_api_thread(settings, dispatcher) if with_api else None
     if server is not None:
         mode += f"; API and web UI on http://{settings.api_host}:{settings.api_port}/"
     log.info("wirewatch running (%s)", mode, extra={"database": _db_name(settings)})
@@ -190,13 +190,12 @@ def run_forever(settings: Settings, *, with_api: bool = True) -> None:
     log.info("stopped")
 
 
-def start_api_thread(settings: Settings):  # noqa: ANN201
-    """The REST API and web UI, served from a thread of this process (None until `api` exists)."""
-    try:
-        from api.server import make_server
-    except ImportError:
-        return None
-    server = make_server(settings)
+def start_api_thread(settings: Settings, dispatcher: Dispatcher | None = None):  # noqa: ANN201
+    """The REST API and web UI, served from a thread of this process; articles pushed by WebSub
+    hubs go to `dispatcher`."""
+    from api.server import make_server
+
+    server = make_server(settings, dispatcher=dispatcher)
     threading.Thread(target=server.run, name="wirewatch-api", daemon=True).start()
     return server
 

@@ -105,6 +105,16 @@ class Settings(BaseSettings):
     smtp_starttls: bool = Field(False, description="Upgrade the SMTP connection with STARTTLS.")
     smtp_timeout: float = Field(30.0, gt=0, description="SMTP timeout per step, seconds.")
 
+    # WebSub push
+    public_url: str | None = Field(
+        None,
+        description="Base URL at which WebSub hubs reach this service's API (e.g. "
+        "https://wirewatch.example.org). Unset: no push, polling only.",
+    )
+    websub_lease: int = Field(
+        10 * 86400, ge=3600, description="Lease asked of WebSub hubs, seconds (renewed early)."
+    )
+
     # API
     api_host: str = Field("127.0.0.1", description="Address the API and web UI listen on.")
     api_port: int = Field(8080, ge=0, le=65535, description="Port of the API and web UI.")

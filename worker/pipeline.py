@@ -21,6 +21,7 @@ from wirewatch import metrics
 from wirewatch.errors import ExtractionError, FeedParseError, FetchError
 from wirewatch.net import cache_lifetime, fetch, host_key
 from wirewatch.settings import Settings
+from worker import websub
 from worker.assign import assign_story
 from worker.dispatch import Dispatcher
 from worker.extract import extract_article, extract_from_feed
@@ -101,21 +102,8 @@ def refresh_feed(feed_id: int, *, ctx: Context) -> list[int]:
     with session_scope(s.database_url) as session:
         new_ids: list[int] = []
         if parsed is not None:
-            new_ids = article_store.insert_entries(
-                session=session,
-                feed_id=feed_id,
-                now=now,
-                entries=[
-                    article_store.NewEntry(
-                        key=e.key,
-                        url=e.url,
-                        title=e.title,
-                        content=e.content or e.summary,
-                        author=e.author,
-                        published=e.published,
-                    )
-                    for e in parsed.entries
-                ],
+            new_ids = store_entries(
+                session=session, feed_id=feed_id, entries=parsed.entries, now=now
             )
             dates = [e.published for e in parsed.entries]
             ttl = parsed.ttl
@@ -144,11 +132,35 @@ def refresh_feed(feed_id: int, *, ctx: Context) -> list[int]:
             ttl_minutes=parsed and parsed.ttl,
             format=parsed and parsed.format,
         )
+        feed = feed_store.get_feed(session=session, feed_id=feed_id)
+        push = websub.wants_subscription(feed, public_url=s.public_url, now=now)
+    if push:
+        websub.subscribe(feed_id, settings=s)
     log.info("polled", extra={**extra, "new": len(new_ids), "not_modified": response.not_modified})
     metrics.POLLS.labels(outcome="not_modified" if response.not_modified else "ok").inc()
     for article_id in new_ids:
         ctx.dispatcher.process_article(article_id)
     return new_ids
+
+
+def store_entries(*, session, feed_id: int, entries, now) -> list[int]:  # noqa: ANN001
+    """Store a feed document's entries (polled or pushed) as pending articles; the new ids."""
+    return article_store.insert_entries(
+        session=session,
+        feed_id=feed_id,
+        now=now,
+        entries=[
+            article_store.NewEntry(
+                key=e.key,
+                url=e.url,
+                title=e.title,
+                content=e.content or e.summary,
+                author=e.author,
+                published=e.published,
+            )
+            for e in entries
+        ],
+    )
 
 
 def _record_feed_failure(
