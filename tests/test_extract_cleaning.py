@@ -1,0 +1,46 @@
+"""Chrome that survives trafilatura inside the article container is removed by our post-cleaning."""
+
+from __future__ import annotations
+
+from worker.extract import extract_article
+
+URL = "https://paper.example.com/world/2024/03/04/ceasefire-talks"
+PROSE = [
+    "Negotiators from both sides met in Cairo on Monday for a third round of ceasefire talks, "
+    "officials said, as fighting continued along the border for a second week.",
+    "The talks focused on the release of prisoners and the reopening of two crossings that "
+    "have been closed since early February, according to a statement from the mediators.",
+    "Diplomats said a draft agreement could be ready by the end of the week if both "
+    "delegations accepted the proposed timetable for a phased withdrawal of troops.",
+    "Aid agencies warned that food and fuel supplies in the region were running low and "
+    "urged the parties to allow convoys through while the negotiations went on.",
+]
+CHROME = [
+    "<p>Published on March 4, 2024</p>",
+    "<p>1,204 shares</p>",
+    "<p>Share this article</p>",
+    "<div class='ad'><p>Advertisement</p></div>",
+    "<p><strong>Sign up for our daily newsletter</strong> to get top stories in your inbox.</p>",
+    "<p>We use cookies to improve your experience. Accept all cookies</p>",
+    "<p>Related: <a href='/world/2024/03/01/clashes'>Border clashes intensify as talks stall</a>",
+    "<ul><li><a href='/world/2024/02/28/aid-convoy'>Aid convoy turned back at crossing</a></li>"
+    "<li><a href='/world/2024/02/27/un-vote'>UN vote delayed amid divisions</a></li></ul>",
+    "<p>Click to comment</p>",
+    "<p>Source: AFP</p>",
+]
+
+
+def test_chrome_inside_the_article_is_removed() -> None:
+    body = [f"<p>{PROSE[0]}</p>", CHROME[0], CHROME[1], CHROME[2], f"<p>{PROSE[1]}</p>",
+            CHROME[3], CHROME[4], f"<p>{PROSE[2]}</p>", CHROME[5], CHROME[6], CHROME[7],
+            f"<p>{PROSE[3]}</p>", CHROME[8], CHROME[9]]  # fmt: skip
+    page = (
+        "<html lang='en'><head><title>Ceasefire talks resume | The Paper</title></head><body>"
+        "<nav><a href='/world/'>World</a> <a href='/sport/'>Sport</a></nav><article>"
+        "<h1>Ceasefire talks resume</h1>" + "".join(body) + "</article>"
+        "<footer><p>© 2024 The Paper</p></footer></body></html>"
+    )
+    article = extract_article(page, url=URL)
+    assert article.text.split("\n\n") == PROSE
+    assert article.wire_source == "AFP"  # from the credit line, which left the text
+    assert article.language == "en"
