@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import time
 
 import pytest
@@ -70,13 +69,13 @@ def test_5_mb_page_takes_under_two_seconds() -> None:
         .encode()
     )
     assert len(page) > 5_000_000
-    started = time.monotonic()
+    # CPU time, not wall time: the bound is on our work, whatever else the machine is doing.
+    started = time.process_time()
     result = outcome(page)
-    elapsed = time.monotonic() - started
+    cpu = time.process_time() - started
     assert isinstance(result, ExtractedArticle)
     assert "council approved" in result.text
-    if not os.environ.get("WIREWATCH_SKIP_TIMING_ASSERTS"):
-        assert elapsed < 2.0, f"5 MB page took {elapsed:.2f}s"
+    assert cpu < 2.0, f"5 MB page took {cpu:.2f}s of CPU"
 
 
 def test_latin1_page_declared_as_utf8_is_readable() -> None:
