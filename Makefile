@@ -43,5 +43,8 @@ bench: install-test services
 	$(BIN)/python bench/feeds.py
 	$(BIN)/python bench/polling.py
 
+fuzz: install-test
+	WIREWATCH_FUZZ_SECONDS=$${WIREWATCH_FUZZ_SECONDS:-600} $(BIN)/python -m pytest tests/test_fuzz_parsers.py -q -p no:cacheprovider
+
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache .ruff_cache

@@ -18,8 +18,8 @@ from storage import subscriptions as subscription_store
 from storage.db import session_scope
 from storage.models import utcnow
 from wirewatch.settings import Settings
-from worker.delivery import LEASE
-from worker.dispatch import Dispatcher
+from worker.delivery import lease
+from worker.dispatch import Dispatcher, unwritable_reason
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +56,15 @@ def sweep(*, settings: Settings, dispatcher: Dispatcher) -> list[int]:
         ids = article_store.stuck_articles(
             session=session, now=now, stuck_after=settings.stuck_after
         )
+        for article_id in ids:
+            # A claim whose worker died: give it back (the attempt counts), or the touch below
+            # would renew the dead claim and the re-dispatched message could never take it.
+            article_store.release_article(
+                session=session,
+                article_id=article_id,
+                now=now,
+                error=f"the worker handling it stopped (no outcome after {settings.stuck_after}s)",
+            )
         article_store.touch_articles(session=session, article_ids=ids, now=now)
     for article_id in ids:
         dispatcher.process_article(article_id)
@@ -71,7 +80,9 @@ def sweep_deliveries(
     digests whose time has come (all of one subscription's due stories in one message)."""
     now = utcnow()
     with session_scope(settings.database_url) as session:
-        rows = delivery_store.due(session=session, now=now - timedelta(seconds=grace), lease=LEASE)
+        rows = delivery_store.due(
+            session=session, now=now - timedelta(seconds=grace), lease=lease(settings)
+        )
         subs = {s.id: s for s in subscription_store.list_subscriptions(session=session)}
     digests: dict[int, list[int]] = {}
     for row in rows:
@@ -97,5 +108,9 @@ def run_loop(*, settings: Settings, dispatcher: Dispatcher, stop: threading.Even
                 next_sweep = time.monotonic() + settings.sweep_interval
             sweep_deliveries(settings=settings, dispatcher=dispatcher)
         except Exception as exc:  # the database or broker away: say so, keep going
-            log.error("scheduler pass failed: %s", exc)
+            reason = unwritable_reason(exc)
+            if reason:
+                log.error("database is not writable: %s; no work is taken until it is", reason)
+            else:
+                log.error("scheduler pass failed: %s", exc)
         stop.wait(settings.scheduler_tick)

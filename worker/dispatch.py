@@ -13,6 +13,23 @@ from typing import Protocol
 
 log = logging.getLogger(__name__)
 
+# What SQLite and PostgreSQL say when the database cannot take writes.
+_UNWRITABLE = (
+    "readonly database",
+    "read-only",
+    "disk is full",
+    "no space left on device",
+    "could not extend file",
+    "disk i/o error",
+)
+
+
+def unwritable_reason(exc: BaseException) -> str | None:
+    """The database's own words when `exc` means it cannot take writes (read-only, disk full)."""
+    text = str(getattr(exc, "orig", None) or exc)
+    lowered = text.lower()
+    return text.strip().splitlines()[0] if any(m in lowered for m in _UNWRITABLE) else None
+
 
 class Dispatcher(Protocol):
     def poll_feed(self, feed_id: int) -> None: ...
@@ -86,7 +103,11 @@ class ThreadDispatcher:
     def _run(self, fn: Callable, item: object) -> None:
         try:
             fn(item)
-        except Exception:  # the pipeline records its own failures; this is a bug guard
+        except Exception as exc:  # the pipeline records its own failures; this is a bug guard
+            reason = unwritable_reason(exc)
+            if reason:  # the work stays in the database; the sweep hands it out again later
+                log.error("database is not writable: %s", reason, extra={"item": item})
+                return
             log.exception(
                 "unhandled error in %s", getattr(fn, "__name__", fn), extra={"item": item}
             )
