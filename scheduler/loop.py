@@ -14,6 +14,7 @@ from datetime import timedelta
 from storage import articles as article_store
 from storage import deliveries as delivery_store
 from storage import feeds as feed_store
+from storage import stories as story_store
 from storage import subscriptions as subscription_store
 from storage.db import session_scope
 from storage.models import utcnow
@@ -50,7 +51,8 @@ def schedule_due(
 
 
 def sweep(*, settings: Settings, dispatcher: Dispatcher) -> list[int]:
-    """Re-dispatch articles stuck in an unfinished state (lost message, killed worker)."""
+    """Re-dispatch articles stuck in an unfinished state (lost message, killed worker), and
+    prune the dedup index outside its window."""
     now = utcnow()
     with session_scope(settings.database_url) as session:
         ids = article_store.stuck_articles(
@@ -66,10 +68,16 @@ def sweep(*, settings: Settings, dispatcher: Dispatcher) -> list[int]:
                 error=f"the worker handling it stopped (no outcome after {settings.stuck_after}s)",
             )
         article_store.touch_articles(session=session, article_ids=ids, now=now)
+        # The dedup index only needs the lookup window (and a day's margin).
+        pruned = story_store.prune_keys(
+            session=session, before=now - timedelta(days=settings.dedup_window_days + 1)
+        )
     for article_id in ids:
         dispatcher.process_article(article_id)
     if ids:
         log.info("re-dispatched stuck articles", extra={"count": len(ids)})
+    if pruned:
+        log.info("pruned dedup keys outside the window", extra={"count": pruned})
     return ids
 
 

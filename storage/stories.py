@@ -248,3 +248,11 @@ def members_of(*, session: Session, story_ids: list[int]) -> dict[int, list[Memb
     for a, t, u in rows:
         out[a.story_id].append(Member(article=a, feed_title=t, feed_url=u))
     return out
+
+
+def prune_keys(*, session: Session, before: datetime, limit: int = 10_000) -> int:
+    """Drop index rows older than the lookup window (they can never match again), a batch at a
+    time so a large backlog never holds the database for long."""
+    old = select(DedupKey.id).where(DedupKey.created_at < before).limit(limit).scalar_subquery()
+    result = session.execute(DedupKey.__table__.delete().where(DedupKey.id.in_(old)))
+    return result.rowcount or 0

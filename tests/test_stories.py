@@ -120,3 +120,30 @@ def test_articles_outside_the_window_start_a_new_story(db_url) -> None:
             session=s, article=_article(s, fids[1], "t2", WIRE), now=utcnow(), window_days=14
         )
     assert second.story_id != first.story_id and second.matched == 0
+
+
+def test_the_index_keeps_only_the_window(db_url) -> None:
+    from scheduler.loop import sweep
+    from storage.models import DedupKey
+    from worker.dispatch import ThreadDispatcher
+
+    with session_scope(db_url) as s:
+        fids = [feed_store.add_feed(session=s, url=f"http://p{i}.test/feed").id for i in range(2)]
+    with session_scope(db_url) as s:
+        assign_story(
+            session=s,
+            article=_article(s, fids[0], "old", WIRE),
+            now=utcnow() - timedelta(days=16),
+            window_days=14,
+        )
+    with session_scope(db_url) as s:
+        assign_story(
+            session=s, article=_article(s, fids[1], "new", WIRE), now=utcnow(), window_days=14
+        )
+        before = s.execute(select(DedupKey.article_id)).scalars().all()
+    dispatcher = ThreadDispatcher(1)
+    sweep(settings=make_settings(db_url), dispatcher=dispatcher)
+    dispatcher.close()
+    with session_scope(db_url) as s:
+        after = s.execute(select(DedupKey.article_id)).scalars().all()
+    assert len(set(before)) == 2 and len(set(after)) == 1 and len(after) == len(before) / 2

@@ -19,6 +19,7 @@ from sqlmodel import Session
 from storage import stories as story_store
 from storage.models import Article, KeyKind
 from worker.dedup import decide, fingerprint, shingle, short_text_match, title_key
+from worker.dedup.sketch import matchable
 
 # Verify at most this many members of each candidate story (the ones sharing most keys).
 PER_STORY = 3
@@ -66,9 +67,12 @@ def assign_story(
 
 
 def _same_story(article: Article, ours, other: Article) -> bool:  # noqa: ANN001
-    theirs_long = fingerprint_words(other) >= 50
-    if ours is not None and theirs_long:
-        return decide(ours, shingle(other.text or ""))
+    """The body rule when both texts can be compared by body (the same test as the fingerprint's,
+    so the answer does not depend on which copy came first), else the title + outlet rule."""
+    if ours is not None:
+        theirs = shingle(other.text or "")
+        if matchable(theirs):
+            return decide(ours, theirs)
     return short_text_match(
         title_a=article.title or article.feed_title or "",
         title_b=other.title or other.feed_title or "",
@@ -77,10 +81,6 @@ def _same_story(article: Article, ours, other: Article) -> bool:  # noqa: ANN001
         text_a=article.text or "",
         text_b=other.text or "",
     )
-
-
-def fingerprint_words(article: Article) -> int:
-    return article.word_count or len((article.text or "").split())
 
 
 def _outlet(article: Article) -> str:
