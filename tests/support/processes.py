@@ -12,7 +12,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 WIREWATCH = str(Path(sys.executable).with_name("wirewatch"))
-TEST_REDIS = os.environ.get("WIREWATCH_TEST_REDIS", "redis://127.0.0.1:6379/9")
+# One Redis database per pytest-xdist worker (gw0 → 9, gw1 → 10, …), so parallel test workers'
+# Celery queues never meet.
+_XDIST = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+TEST_REDIS = os.environ.get("WIREWATCH_TEST_REDIS", f"redis://127.0.0.1:6379/{9 + _XDIST}")
 
 
 def wirewatch_env(database_url: str, **extra: str) -> dict[str, str]:
