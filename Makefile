@@ -2,7 +2,8 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-PYTEST_ARGS ?=
+# Two test processes: most tests wait on real servers and subprocesses, not on the CPU.
+PYTEST_ARGS ?= -n 2
 
 .PHONY: run demo install install-test services test lint bench fuzz clean
 
