@@ -86,3 +86,14 @@ def test_retry_after_pauses_the_host_and_is_recorded(sqlite_url, server) -> None
     assert feed.error_count == 1 and "503" in feed.last_error
     assert until is not None and (until - feed.last_polled_at).total_seconds() >= 119
     assert (feed.next_poll_at - feed.last_polled_at).total_seconds() >= 119
+
+
+def test_conditional_gets_reuse_one_connection(sqlite_url, server) -> None:
+    from wirewatch.net import fetch
+
+    url = server.route("/etag.xml", handler=lambda req: (304, {"ETag": '"x"'}, b""))
+    settings = make_settings(sqlite_url)
+    for _ in range(5):
+        assert fetch(url, settings=settings, max_bytes=1024, etag='"x"').not_modified
+    ports = {hit.client_port for hit in server.hits_for("/etag.xml")}
+    assert len(ports) == 1, "a 304 must leave the connection open for the next poll"

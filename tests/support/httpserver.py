@@ -22,6 +22,7 @@ class Route:
 class Hit:
     path: str
     headers: dict[str, str]
+    client_port: int = 0
 
 
 class LocalServer:

@@ -93,6 +93,12 @@ def run(
             f"polled {summary.feeds} feeds ({summary.feeds_failed} failed) in "
             f"{summary.seconds:.1f}s; new articles: {summary.new_articles} ({states})"
         )
+        waiting = summary.by_state.get("pending", 0) + summary.by_state.get("fetching", 0)
+        if waiting and summary.finished:
+            typer.echo(
+                f"{waiting} articles wait in the database (a host asked us to wait, or a "
+                "retry is due later); the next run takes them up"
+            )
     if not summary.finished:
         raise fail(f"work still unfinished after {timeout:g}s; it stays queued in the database")
 

@@ -203,6 +203,7 @@ class Gate:
             try:
                 status, response_headers = response.status_code, response.headers
                 if not 200 <= status < 300 or method == "HEAD":
+                    _drain(response)
                     return status, response_headers, b""
                 return status, response_headers, _read_capped(response, str(url), max_bytes)
             finally:
@@ -217,6 +218,25 @@ class Gate:
             )
             assert error is not None
             raise error from exc
+
+
+# A body we do not need (304, errors, HEAD) is still read when it is this small, so that the
+# connection goes back to the pool: every conditional GET would otherwise open a new one.
+DRAIN_MAX = 64 * 1024
+
+
+def _drain(response: httpx.Response) -> None:
+    length = response.headers.get("content-length", "")
+    if response.status_code not in (204, 304) and not (
+        length.isdigit() and int(length) <= DRAIN_MAX
+    ):
+        return  # unknown or large: closing the connection is cheaper than reading it
+    try:
+        for _ in response.iter_raw():
+            pass
+    except (httpx.HTTPError, httpcore.NetworkError, httpcore.TimeoutException,
+            httpcore.ProtocolError, OSError):
+        pass  # the status is what we came for; the connection is simply not reused
 
 
 def _read_capped(response: httpx.Response, url: str, max_bytes: int) -> bytes:

@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from functools import cache
 
 import numpy as np
-from datasketch import MinHash
 
 from worker.dedup.normalise import Shingles, fmix64, shingle
 
@@ -42,11 +42,13 @@ class Fingerprint:
     script: str  # "latin" | "cjk" | "arabic" | ... (see normalise.detect_script)
 
 
+@cache
 def _permutations() -> np.ndarray:
+    """datasketch's permutation parameters (imported on first use: datasketch pulls in SciPy,
+    which costs a second at start-up)."""
+    from datasketch import MinHash
+
     return MinHash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME).permutations
-
-
-_A, _B = _permutations()
 
 
 def _fmix32(h: np.ndarray) -> np.ndarray:
@@ -66,7 +68,8 @@ def minhash_values(hashes: np.ndarray) -> np.ndarray:
     """
     folded = (((hashes >> np.uint64(32)) ^ hashes) & np.uint64(0xFFFFFFFF)).astype(np.uint32)
     with np.errstate(over="ignore"):
-        permuted = _fmix32(folded)[:, None] * _A[None, :] + _B[None, :]
+        a, b = _permutations()
+        permuted = _fmix32(folded)[:, None] * a[None, :] + b[None, :]
     return permuted.min(axis=0)
 
 

@@ -153,7 +153,9 @@ def canonical_url(candidate: str | None, *, url: str) -> str | None:
     A relative canonical is resolved against the fetched URL, never against <base href>: a base
     element can point anywhere, while the fetched URL is the one address we know is real.
     """
-    target = urljoin(url, candidate.strip()) if candidate else url
+    if not url and not candidate:
+        return None  # a feed entry without a link
+    target = urljoin(url or "", candidate.strip()) if candidate else url
     if urlsplit(target).scheme not in {"http", "https"}:
         target = url
     try:

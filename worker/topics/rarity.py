@@ -10,10 +10,15 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-try:
-    from wordfreq import word_frequency
-except ImportError:  # pragma: no cover - exercised only where wordfreq is missing
-    word_frequency = None
+
+@lru_cache(maxsize=1)
+def _word_frequency():  # noqa: ANN202
+    """wordfreq's lookup, imported on first use (it costs most of a second at start-up)."""
+    try:
+        from wordfreq import word_frequency
+    except ImportError:  # pragma: no cover - exercised only where wordfreq is missing
+        return None
+    return word_frequency
 
 ARTICLE_WORDS = 800  # typical article length the estimate is made for
 FIELD_SHARE = {
@@ -27,6 +32,7 @@ FIELD_SHARE = {
 @lru_cache(maxsize=200_000)
 def word_share(word: str) -> float:
     """Estimated share of articles containing `word` (normalised) at least once."""
+    word_frequency = _word_frequency()
     if word_frequency is None:
         return min(1.0, 0.5 / len(word) ** 2)
     per_word = max(word_frequency(word, "en"), 1e-8)
