@@ -11,6 +11,9 @@ from celery import Celery
 
 from wirewatch.settings import Settings, get_settings
 
+ALERTS, ARTICLES, POLLS = "wirewatch.alerts", "wirewatch.articles", "wirewatch.polls"
+QUEUES = (ALERTS, ARTICLES, POLLS)
+
 
 def make_celery(settings: Settings) -> Celery:
     app = Celery(
@@ -31,7 +34,14 @@ def make_celery(settings: Settings) -> Celery:
         task_soft_time_limit=max(5, settings.task_time_limit - 15),
         broker_transport_options={"visibility_timeout": settings.redis_visibility_timeout},
         broker_connection_retry_on_startup=True,
-        task_default_queue="wirewatch",
+        task_default_queue=ARTICLES,
+        # Three queues, so a burst of polls never sits in front of articles and alerts; a
+        # worker takes from all three (or from those named with `wirewatch worker --queues`).
+        task_routes={
+            "wirewatch.poll_feed": {"queue": POLLS},
+            "wirewatch.process_article": {"queue": ARTICLES},
+            "wirewatch.deliver": {"queue": ALERTS},
+        },
         worker_hijack_root_logger=False,
         worker_send_task_events=False,
     )

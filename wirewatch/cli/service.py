@@ -109,6 +109,11 @@ def worker(
     ),
     loglevel: str = typer.Option("INFO", help="Celery log level."),
     name: str = typer.Option(None, "-n", "--hostname", help="Worker name, e.g. w1@%h."),
+    queues: str = typer.Option(
+        "wirewatch.alerts,wirewatch.articles,wirewatch.polls",
+        "--queues",
+        help="Which work this worker takes (comma-separated): alerts, articles, polls.",
+    ),
 ) -> None:
     """A Celery worker: polls feeds and processes articles handed out by the scheduler."""
     settings = settings_or_exit()
@@ -129,7 +134,7 @@ def worker(
         "worker",
         f"--loglevel={loglevel}",
         "-Q",
-        "wirewatch",
+        queues,
         "--without-gossip",
         "--without-mingle",
         "--without-heartbeat",
