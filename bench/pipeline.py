@@ -1,0 +1,262 @@
+"""How close the whole pipeline runs to its limit: throughput, CPU per article against the
+intrinsic cost, scaling with workers, feed-to-alert latency and worker memory, in one run.
+
+Usage: .venv/bin/python bench/pipeline.py [--articles 2000] [--feeds 20] [--trend 10000]
+           [--latency-seconds 60] [--skip distributed,latency,profile,…]
+
+A local newsdesk (bench/newsdesk_server.py, its own process) serves K outlets on 127.0.0.2…,
+M articles of 600-900 words in the demo's page templates, ~30% of them republished wire copies,
+and receives the webhooks of 100 topics. Every figure comes from real processes:
+  embedded      `wirewatch run --once --json` on SQLite; CPU and peak RSS from wait4
+  distributed   `wirewatch worker -c 1` × 1 and × 2 on PostgreSQL + Redis, `run --once` handing
+                out the work; CPU = workers' process trees (psutil) + the run --once process;
+                PostgreSQL backends of the benchmark's database are shown apart
+  intrinsic     the same pages through worker.feeds.parse_feed + worker.extract.extract_article
+                alone in this process (resource.getrusage)
+  profile       the same work in this process on one thread under pyinstrument
+  latency       items published one by one (poll interval 1 s, scheduler tick 0.25 s):
+                `wirewatch run` (embedded) and `wirewatch scheduler` + 2 workers (distributed)
+  trend         with --trend N, the 2-worker cluster is fed further batches up to N articles and
+                the RSS of each worker process is read after each batch
+PostgreSQL at 127.0.0.1:5432 (WIREWATCH_BENCH_PG, a fresh database, dropped afterwards), Redis
+DB 12 (WIREWATCH_BENCH_REDIS, flushed). Settings: private networks allowed (everything is local),
+insecure (http) webhooks allowed, host concurrency 64, robots.txt honoured (all allowed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from rich.console import Console  # noqa: E402
+from rich.table import Table  # noqa: E402
+
+from bench import deskrun, newsdesk, pipeline_modes  # noqa: E402
+from bench.pipeline_profile import intrinsic_cost  # noqa: E402
+
+console = Console(width=int(os.environ.get("COLUMNS", "220")))
+GOAL_RATIO, GOAL_SCALING, GOAL_P95 = 1.5, 1.8, 2.0
+
+
+def ok(good: bool) -> str:
+    return "[green]✓[/green]" if good else "[red]✗[/red]"
+
+
+def f1(x: float | None, fmt: str = ".1f") -> str:
+    return "–" if x is None else format(x, fmt)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--articles", type=int, default=2000)
+    parser.add_argument("--feeds", type=int, default=20, help="outlets (one host each)")
+    parser.add_argument("--topics", type=int, default=100)
+    parser.add_argument("--trend", type=int, default=0, help="feed the 2 workers up to N articles")
+    parser.add_argument("--latency-seconds", type=float, default=60)
+    parser.add_argument("--latency-items", type=int, default=30)
+    parser.add_argument(
+        "--skip", default="", help="comma list: embedded,distributed,profile,latency"
+    )
+    args = parser.parse_args()
+    skip = set(filter(None, args.skip.split(",")))
+    load, note = deskrun.load_note()
+    console.rule("[bold]Wirewatch pipeline benchmark")
+    console.print(
+        f"{args.feeds} outlets, {args.articles} articles (~30% wire copies), {args.topics} topics "
+        f"with a webhook each; {os.cpu_count()} cores; load average {load:.2f} at start"
+    )
+    if note:
+        console.print(f"[yellow]warning[/yellow]: {note}")
+    with tempfile.TemporaryDirectory(prefix="ww-pipeline-") as tmp_name:
+        tmp = Path(tmp_name)
+        run_all(args, skip, tmp)
+
+
+def run_all(args, skip: set[str], tmp: Path) -> None:  # noqa: ANN001
+    total = max(args.articles, args.trend)
+    plan = newsdesk.pipeline_plan(feeds=args.feeds, articles=total)[: args.articles]
+    intrinsic = intrinsic_cost(plan, topics=args.topics)
+    console.print(
+        f"intrinsic: {intrinsic.articles} pages "
+        f"({intrinsic.page_bytes / intrinsic.articles / 1024:.1f}"
+        f" KiB each) + {intrinsic.feeds} feeds: {intrinsic.ms_per_article:.2f} CPU ms/article"
+    )
+    rows: list[pipeline_modes.ModeRow] = []
+    profile = None
+    trend: list[tuple[int, list[list[float]]]] = []
+    latencies: list[pipeline_modes.Latency] = []
+    desk = deskrun.Newsdesk(feeds=args.feeds, articles=total, topics=args.topics, logdir=tmp)
+    try:
+        desk.publish(args.articles)
+        console.print(f"newsdesk: feeds on {desk.hosts} addresses, port {desk.port}")
+        if "embedded" not in skip:
+            rows.append(pipeline_modes.embedded_once(desk, tmp, plan=plan, topics=args.topics))
+            console.print(rows[-1].line())
+        if "profile" not in skip:
+            profile = pipeline_modes.profiled(desk, tmp)
+            console.print(
+                f"  profiled in-process run: {profile.articles} articles, "
+                f"{profile.ms_per_article:.1f} CPU ms/article"
+            )
+        if "distributed" not in skip:
+            for count in (1, 2):
+                row, more = pipeline_modes.distributed_once(
+                    desk,
+                    tmp,
+                    workers=count,
+                    plan=plan,
+                    topics=args.topics,
+                    trend_to=args.trend if count == 2 else 0,
+                    batch=args.articles,
+                )
+                rows.append(row)
+                trend += more
+                console.print(rows[-1].line())
+    finally:
+        desk.close()
+    if "latency" not in skip:
+        for mode in ("embedded", "distributed"):
+            if mode == "distributed" and "distributed" in skip:
+                continue
+            latencies.append(
+                pipeline_modes.latency(
+                    mode,
+                    tmp,
+                    feeds=args.feeds,
+                    topics=args.topics,
+                    items=args.latency_items,
+                    seconds=args.latency_seconds,
+                )
+            )
+            console.print(latencies[-1].line())
+    report(intrinsic, rows, profile, trend, latencies)
+
+
+def report(intrinsic, rows, profile, trend, latencies) -> None:  # noqa: ANN001, C901
+    load, note = deskrun.load_note()
+    table = Table(title="Throughput and CPU per article (goal: CPU ≤ 1.5 × intrinsic)")
+    for col in (
+        "mode",
+        "articles",
+        "run s",
+        "articles/s",
+        "CPU ms/article",
+        "× intrinsic",
+        "goal",
+        "PostgreSQL CPU ms/art.",
+        "RSS MiB (each process)",
+        "stories",
+        "alerts recv/expected",
+        "load",
+    ):
+        table.add_column(
+            col, justify="left" if col in ("mode", "RSS MiB (each process)") else "right"
+        )
+    table.add_row(
+        "intrinsic: parse_feed + extract_article",
+        str(intrinsic.articles),
+        "",
+        "",
+        f"{intrinsic.ms_per_article:.2f}",
+        "1.00",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+    )
+    if profile is not None:
+        table.add_row(
+            "in-process, 1 thread, profiled (pyinstrument)",
+            str(profile.articles),
+            f"{profile.wall:.1f}",
+            f"{profile.articles / profile.wall:.1f}",
+            f"{profile.ms_per_article:.2f}",
+            f"{profile.ms_per_article / intrinsic.ms_per_article:.2f}",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+        )
+    for r in rows:
+        ratio = r.cpu_ms_per_article / intrinsic.ms_per_article
+        table.add_row(
+            r.mode,
+            str(r.articles),
+            f"{r.seconds:.1f}",
+            f"{r.per_second:.1f}",
+            f"{r.cpu_ms_per_article:.2f}",
+            f"{ratio:.2f}",
+            ok(ratio <= GOAL_RATIO),
+            f1(r.pg_ms_per_article, ".2f"),
+            r.rss_text,
+            f"{r.stories}/{r.expected_stories}",
+            f"{r.alerts_received}/{r.alerts_expected}",
+            f"{r.load:.1f}",
+        )
+    console.print(table)
+    by_mode = {r.workers: r for r in rows if r.workers}
+    if 1 in by_mode and 2 in by_mode:
+        scale = by_mode[2].per_second / by_mode[1].per_second
+        console.print(
+            f"scaling, 2 workers over 1: {scale:.2f}× (goal ≥ {GOAL_SCALING}) "
+            f"{ok(scale >= GOAL_SCALING)}"
+            f"  — load average during the runs: {by_mode[1].load:.1f} / {by_mode[2].load:.1f}"
+        )
+    if profile is not None:
+        t = Table(
+            title=f"Where the CPU goes: in-process run, {profile.total:.1f} s sampled, "
+            "cumulative time of our functions"
+        )
+        t.add_column("function")
+        t.add_column("cumulative s", justify="right")
+        t.add_column("% of run", justify="right")
+        for name, seconds in profile.ours[:25]:
+            t.add_row(name, f"{seconds:.2f}", f"{100 * seconds / profile.total:.1f}")
+        console.print(t)
+        p = Table(title="Self time by package (where the time is finally spent)")
+        p.add_column("package")
+        p.add_column("self s", justify="right")
+        p.add_column("%", justify="right")
+        for name, seconds in profile.packages[:15]:
+            p.add_row(name, f"{seconds:.2f}", f"{100 * seconds / profile.total:.1f}")
+        console.print(p)
+    if trend:
+        t = Table(title="Memory per worker process as articles accumulate (2 workers × -c 1)")
+        t.add_column("articles processed", justify="right")
+        t.add_column("worker 1: parent + child MiB")
+        t.add_column("worker 2: parent + child MiB")
+        for n, per_worker in trend:
+            t.add_row(str(n), *(" + ".join(f"{m:.0f}" for m in w) for w in per_worker))
+        console.print(t)
+    if latencies:
+        t = Table(title="Latency: item in its feed → alert at the receiver (goal p95 ≤ 2 s)")
+        for col in ("mode", "items", "alerts", "p50 s", "p95 s", "max s", "goal"):
+            t.add_column(col, justify="right" if col != "mode" else "left")
+        for lat in latencies:
+            t.add_row(
+                lat.mode,
+                str(lat.items),
+                str(len(lat.values)),
+                f1(lat.p50, ".2f"),
+                f1(lat.p95, ".2f"),
+                f1(lat.max, ".2f"),
+                ok(lat.p95 is not None and lat.p95 <= GOAL_P95 and len(lat.values) == lat.items),
+            )
+        console.print(t)
+    console.print(f"load average at the end: {load:.2f}")
+    if note:
+        console.print(f"[yellow]warning[/yellow]: {note}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,396 @@
+"""The pipeline benchmark's measured runs, each on a fresh database: embedded and distributed
+`run --once`, the profiled in-process run, and feed-to-alert latency with a 1-second poll.
+
+CPU of a `wirewatch` command comes from wait4 (that process and the threads in it), minus the
+same command's start-up cost measured on an empty database; CPU of Celery workers is the delta
+of their process trees (psutil) across the run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import statistics
+import subprocess
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psutil
+
+from bench import deskrun, newsdesk
+from bench.procs import WIREWATCH, bench_env, start, stop
+
+REDIS = deskrun.REDIS_PIPELINE
+
+
+def env_for(url: str, **extra: str) -> dict[str, str]:
+    return bench_env(
+        url,
+        WIREWATCH_HOST_CONCURRENCY="64",
+        WIREWATCH_ALLOW_INSECURE_WEBHOOKS="true",
+        **extra,
+    )
+
+
+@dataclass
+class Ran:
+    returncode: int
+    stdout: str
+    stderr: str
+    wall: float
+    cpu: float
+    peak_rss_mib: float
+
+    def json(self) -> dict:
+        if self.returncode != 0:
+            raise RuntimeError(f"wirewatch failed ({self.returncode}):\n{self.stderr[-3000:]}")
+        return json.loads(self.stdout.strip().splitlines()[-1])
+
+
+def run_wirewatch(args: list[str], *, env: dict, timeout: float = 7200) -> Ran:
+    """`wirewatch ARGS` to the end: wall time, CPU (user + system) and peak RSS from wait4."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        began = time.perf_counter()
+        proc = subprocess.Popen([WIREWATCH, *args], env=env, stdout=out, stderr=err)
+        killer = threading.Timer(timeout, proc.kill)
+        killer.start()
+        try:
+            _, status, usage = os.wait4(proc.pid, 0)
+        finally:
+            killer.cancel()
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        return Ran(
+            proc.returncode,
+            out.read().decode(errors="replace"),
+            err.read().decode(errors="replace"),
+            time.perf_counter() - began,
+            usage.ru_utime + usage.ru_stime,
+            usage.ru_maxrss / 1024,
+        )
+
+
+class PostgresCPU:
+    """Samples the CPU time of the PostgreSQL backends serving one database (they come and go
+    with connections: the last reading of each is kept)."""
+
+    def __init__(self, database: str) -> None:
+        self.database = database
+        self.seen: dict[int, float] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            for proc in psutil.process_iter(["name", "cmdline"]):
+                with contextlib.suppress(psutil.Error, TypeError):
+                    cmd = " ".join(proc.info["cmdline"] or [])
+                    if cmd.startswith("postgres:") and f" {self.database} " in cmd:
+                        t = proc.cpu_times()
+                        self.seen[proc.pid] = t.user + t.system
+            self._stop.wait(0.5)
+
+    def stop(self) -> float:
+        self._stop.set()
+        self._thread.join()
+        return sum(self.seen.values())
+
+
+@dataclass
+class ModeRow:
+    mode: str
+    workers: int  # 0: embedded
+    articles: int
+    seconds: float
+    cpu: float
+    pg_cpu: float | None
+    rss: list[list[float]]
+    stories: int
+    expected_stories: int
+    alerts_received: int
+    alerts_expected: int
+    load: float
+    by_state: dict = field(default_factory=dict)
+
+    @property
+    def per_second(self) -> float:
+        return self.articles / self.seconds if self.seconds else 0.0
+
+    @property
+    def cpu_ms_per_article(self) -> float:
+        return 1000 * self.cpu / max(1, self.articles)
+
+    @property
+    def pg_ms_per_article(self) -> float | None:
+        return None if self.pg_cpu is None else 1000 * self.pg_cpu / max(1, self.articles)
+
+    @property
+    def rss_text(self) -> str:
+        return "; ".join(" + ".join(f"{m:.0f}" for m in proc) for proc in self.rss)
+
+    def line(self) -> str:
+        return (
+            f"  {self.mode}: {self.articles} articles {self.by_state} in {self.seconds:.1f} s = "
+            f"{self.per_second:.1f}/s, {self.cpu_ms_per_article:.2f} CPU ms/article, "
+            f"stories {self.stories}/{self.expected_stories}, "
+            f"alerts {self.alerts_received}/{self.alerts_expected}, load {self.load:.1f}"
+        )
+
+
+def expectations(plan: list[newsdesk.Planned], topics: int) -> tuple[int, int]:
+    """(stories, alerts) a perfect run of `plan` ends with: one alert per story and topic."""
+    keys = {p.story for p in plan}
+    alerts = sum(len(newsdesk.make_story(k, topics=topics).topics) for k in keys)
+    return len(keys), alerts
+
+
+def db_figures(url: str) -> dict:
+    from sqlalchemy import func, select
+
+    from storage.db import session_scope
+    from storage.models import Article, Delivery, Story
+
+    with session_scope(url) as session:
+        by_state = dict(
+            session.execute(select(Article.state, func.count()).group_by(Article.state)).all()
+        )
+        stories = session.execute(
+            select(func.count(func.distinct(Article.story_id))).where(Article.story_id.is_not(None))
+        ).scalar_one()
+        live = session.execute(
+            select(func.count()).select_from(Story).where(Story.merged_into_id.is_(None))
+        ).scalar_one()
+        deliveries = dict(
+            session.execute(select(Delivery.state, func.count()).group_by(Delivery.state)).all()
+        )
+    return {"by_state": by_state, "stories": min(stories, live), "deliveries": deliveries}
+
+
+def received(desk: deskrun.Newsdesk, tag: str) -> list[dict]:
+    return [h for h in desk.state()["hooks"] if h["hook"].startswith(f"{tag}-")]
+
+
+def embedded_once(
+    desk: deskrun.Newsdesk, tmp: Path, *, plan: list[newsdesk.Planned], topics: int
+) -> ModeRow:
+    with deskrun.temp_database("sqlite", prefix="ww_pipe", folder=tmp) as url:
+        env = env_for(url)
+        baseline = run_wirewatch(["run", "--once", "--json"], env=env)
+        baseline.json()
+        deskrun.subscribe(url, desk, tag="emb")
+        load = os.getloadavg()[0]
+        ran = run_wirewatch(["run", "--once", "--json"], env=env)
+        summary = ran.json()
+        figures = db_figures(url)
+    hooks = received(desk, "emb")
+    stories, alerts = expectations(plan, topics)
+    return ModeRow(
+        mode="embedded: run --once, SQLite, 4 threads",
+        workers=0,
+        articles=figures["by_state"].get("processed", 0),
+        seconds=summary["seconds"],
+        cpu=ran.cpu - baseline.cpu,
+        pg_cpu=None,
+        rss=[[ran.peak_rss_mib]],
+        stories=figures["stories"],
+        expected_stories=stories,
+        alerts_received=len({h["id"] for h in hooks}),
+        alerts_expected=alerts,
+        load=load,
+        by_state=figures["by_state"],
+    )
+
+
+def profiled(desk: deskrun.Newsdesk, tmp: Path):  # noqa: ANN201
+    from bench.pipeline_profile import profiled_run
+    from wirewatch.settings import Settings
+
+    with deskrun.temp_database("sqlite", prefix="ww_pipe", folder=tmp) as url:
+        deskrun.subscribe(url, desk, tag="prof")
+        settings = Settings(
+            database_url=url,
+            allow_private_networks=True,
+            allow_insecure_webhooks=True,
+            host_concurrency=64,
+        )
+        return profiled_run(settings)
+
+
+def distributed_once(
+    desk: deskrun.Newsdesk,
+    tmp: Path,
+    *,
+    workers: int,
+    plan: list[newsdesk.Planned],
+    topics: int,
+    trend_to: int = 0,
+    batch: int = 0,
+) -> tuple[ModeRow, list[tuple[int, list[list[float]]]]]:
+    """`workers` × `wirewatch worker -c 1`; with `trend_to`, further batches of `batch`
+    articles are published and processed, and the workers' RSS read after each."""
+    import redis
+
+    trend: list[tuple[int, list[list[float]]]] = []
+    broker = redis.Redis.from_url(REDIS)
+    broker.flushdb()
+    with deskrun.temp_database("postgres", prefix="ww_pipe") as url:
+        env = env_for(url, WIREWATCH_BROKER_URL=REDIS)
+        baseline = run_wirewatch(["run", "--once", "--json"], env=env)
+        baseline.json()
+        tag = f"d{workers}"
+        deskrun.subscribe(url, desk, tag=tag)
+        cluster = deskrun.start_workers(env, tmp, count=workers, concurrency=1, tag=tag)
+        try:
+            pg = PostgresCPU(url.rsplit("/", 1)[-1])
+            load = os.getloadavg()[0]
+            before = deskrun.cpu_seconds(cluster.pids)
+            ran = run_wirewatch(["run", "--once", "--json"], env=env)
+            summary = ran.json()
+            cpu = deskrun.cpu_seconds(cluster.pids) - before + ran.cpu - baseline.cpu
+            pg_cpu = pg.stop()
+            rss = [deskrun.rss_mib(pid) for pid in cluster.pids]
+            figures = db_figures(url)
+            done = figures["by_state"].get("processed", 0)
+            trend.append((done, rss))
+            while trend_to and batch and done < trend_to:
+                if not desk.publish(batch):
+                    break
+                run_wirewatch(["run", "--once", "--json"], env=env).json()
+                done = db_figures(url)["by_state"].get("processed", 0)
+                trend.append((done, [deskrun.rss_mib(pid) for pid in cluster.pids]))
+        finally:
+            cluster.close()
+            broker.flushdb()
+    hooks = received(desk, tag)
+    stories, alerts = expectations(plan, topics)
+    row = ModeRow(
+        mode=f"distributed: {workers} worker{'s' if workers > 1 else ''} × -c 1, PostgreSQL",
+        workers=workers,
+        articles=figures["by_state"].get("processed", 0),
+        seconds=summary["seconds"],
+        cpu=cpu,
+        pg_cpu=pg_cpu,
+        rss=rss,
+        stories=figures["stories"],
+        expected_stories=stories,
+        alerts_received=len({h["id"] for h in hooks}),
+        alerts_expected=alerts,
+        load=load,
+        by_state=figures["by_state"],
+    )
+    return row, trend if trend_to else []
+
+
+@dataclass
+class Latency:
+    mode: str
+    items: int  # alerts expected
+    values: list[float]
+    load: float = 0.0
+
+    def q(self, fraction: float) -> float | None:
+        if not self.values:
+            return None
+        ordered = sorted(self.values)
+        return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
+
+    @property
+    def p50(self) -> float | None:
+        return statistics.median(self.values) if self.values else None
+
+    @property
+    def p95(self) -> float | None:
+        return self.q(0.95)
+
+    @property
+    def max(self) -> float | None:
+        return max(self.values) if self.values else None
+
+    def line(self) -> str:
+        return (
+            f"  latency {self.mode}: {len(self.values)}/{self.items} alerts, p50 "
+            f"{self.p50 or 0:.2f} s, p95 {self.p95 or 0:.2f} s, load {self.load:.1f}"
+        )
+
+
+def latency(
+    mode: str, tmp: Path, *, feeds: int, topics: int, items: int, seconds: float
+) -> Latency:
+    """Publish `items` stories one by one over `seconds`; time each from its appearance in a
+    feed to its alert at the receiver. Feeds are polled every second, the scheduler ticks 0.25 s."""
+    import redis
+    from sqlalchemy import func, select
+
+    from storage.db import session_scope
+    from storage.models import Feed
+
+    desk = deskrun.Newsdesk(feeds=feeds, topics=topics, logdir=tmp)
+    procs: list[subprocess.Popen] = []
+    cluster = None
+    kind = "sqlite" if mode == "embedded" else "postgres"
+    try:
+        with deskrun.temp_database(kind, prefix="ww_pipe", folder=tmp) as url:
+            extra = {"WIREWATCH_POLL_MIN_INTERVAL": "1", "WIREWATCH_SCHEDULER_TICK": "0.25"}
+            if mode == "embedded":
+                env = env_for(url, **extra)
+                deskrun.subscribe(url, desk, tag="lat", interval=1)
+                procs.append(start(["run", "--no-api"], env=env, log=tmp / "latency-run.log"))
+            else:
+                redis.Redis.from_url(REDIS).flushdb()
+                env = env_for(url, WIREWATCH_BROKER_URL=REDIS, **extra)
+                deskrun.subscribe(url, desk, tag="lat", interval=1)
+                cluster = deskrun.start_workers(env, tmp, count=2, concurrency=1, tag="lat")
+                procs.append(start(["scheduler"], env=env, log=tmp / "latency-scheduler.log"))
+            deadline = time.monotonic() + 120
+            while time.monotonic() < deadline:
+                with session_scope(url) as session:
+                    polled = session.execute(
+                        select(func.count())
+                        .select_from(Feed)
+                        .where(Feed.last_polled_at.is_not(None))
+                    ).scalar_one()
+                if polled >= feeds:
+                    break
+                time.sleep(0.5)
+            load = os.getloadavg()[0]
+            keys: list[str] = []
+            for _ in range(items):
+                keys += desk.live(1)
+                time.sleep(seconds / items)
+            expected = sum(len(newsdesk.make_story(k, topics=topics).topics) for k in keys)
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:
+                state = desk.state()
+                hooks = [h for h in state["hooks"] if h["hook"].startswith("lat-")]
+                if len({h["id"] for h in hooks}) >= expected:
+                    break
+                time.sleep(1)
+            for proc in procs:
+                stop(proc)
+            if cluster:
+                cluster.close()
+    finally:
+        for proc in procs:
+            stop(proc)
+        if cluster:
+            cluster.close()
+        desk.close()
+    first: dict[str, float] = {}
+    values = []
+    for h in sorted(hooks, key=lambda h: h["at"]):
+        if h["id"] in first:
+            continue
+        first[h["id"]] = h["at"]
+        published = state["first_published"].get(h["story"] or "")
+        if published is not None:
+            values.append(h["at"] - published)
+    label = (
+        "embedded: wirewatch run" if mode == "embedded" else "distributed: scheduler + 2 workers"
+    )
+    return Latency(label, expected, values, load)

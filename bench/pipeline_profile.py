@@ -1,0 +1,198 @@
+"""The pipeline benchmark's in-process measurements: the intrinsic cost (feedparser + cleaner
+alone) and a profiled run of the real pipeline on one thread, summarised by our functions.
+
+Both count CPU with resource.getrusage of this process. The profiled run calls exactly what
+embedded mode calls (scheduler.loop.schedule_due, worker.pipeline.refresh_feed,
+process_article, worker.delivery.deliver) through a dispatcher that runs each job in turn on
+the calling thread, so the profiler (pyinstrument, sampling) sees all of it.
+"""
+
+from __future__ import annotations
+
+import resource
+import time
+from collections import Counter, deque
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bench import newsdesk
+
+REPO = Path(__file__).resolve().parent.parent
+OURS = ("worker", "storage", "wirewatch", "scheduler")
+
+
+def cpu_now() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+@dataclass
+class Intrinsic:
+    articles: int
+    feeds: int
+    feed_cpu: float
+    page_cpu: float
+    page_bytes: int
+
+    @property
+    def ms_per_article(self) -> float:
+        return 1000 * (self.feed_cpu + self.page_cpu) / self.articles
+
+
+def intrinsic_cost(plan: list[newsdesk.Planned], *, topics: int, seed: int = 0) -> Intrinsic:
+    """The plan's pages and feeds through worker.feeds.parse_feed and extract_article alone."""
+    from worker.extract import extract_article
+    from worker.feeds import parse_feed
+
+    published = newsdesk.now_utc()
+    origin = "http://127.0.0.2:8000"
+    pages: list[tuple[str, bytes]] = []
+    entries: dict[int, list[newsdesk.FeedEntry]] = {}
+    for item in plan:
+        story = newsdesk.make_story(item.story, topics=topics, seed=seed)
+        url = origin + newsdesk.page_path(item.feed, item.story)
+        pages.append(
+            (
+                url,
+                newsdesk.render_copy_page(
+                    story,
+                    feed=item.feed,
+                    form=item.form,
+                    order=item.order,
+                    published=published,
+                    url=url,
+                ),
+            )
+        )
+        title, _, paragraphs = newsdesk.copy_text(story, item.form, item.order)
+        entries.setdefault(item.feed, []).append(
+            newsdesk.FeedEntry(
+                f"f{item.feed}-{item.story}",
+                url,
+                title,
+                newsdesk.summary_of(paragraphs),
+                published,
+            )
+        )
+    bodies = [newsdesk.render_feed(f, e, site_url=origin + "/") for f, e in entries.items()]
+    extract_article(pages[0][1], url=pages[0][0])  # imports and caches warmed, not counted
+    began = cpu_now()
+    for body in bodies:
+        parse_feed(body, url=origin + "/feed.xml", content_type="application/rss+xml")
+    feed_cpu = cpu_now() - began
+    began = cpu_now()
+    for url, body in pages:
+        extract_article(body, url=url, charset="utf-8")
+    page_cpu = cpu_now() - began
+    return Intrinsic(len(pages), len(bodies), feed_cpu, page_cpu, sum(len(b) for _, b in pages))
+
+
+class SerialDispatcher:
+    """Runs every job on the calling thread, in the order dispatched (delays are ignored)."""
+
+    def __init__(self) -> None:
+        self.jobs: deque[tuple[str, object]] = deque()
+
+    def poll_feed(self, feed_id: int) -> None:
+        self.jobs.append(("poll", feed_id))
+
+    def process_article(self, article_id: int, *, delay: float = 0) -> None:
+        self.jobs.append(("article", article_id))
+
+    def deliver(self, delivery_ids: list[int], *, delay: float = 0) -> None:
+        self.jobs.append(("deliver", list(delivery_ids)))
+
+
+@dataclass
+class ProfiledRun:
+    articles: int
+    wall: float
+    cpu: float
+    ours: list[tuple[str, float]]  # (module.function, cumulative seconds), largest first
+    packages: list[tuple[str, float]]  # (package, self seconds), largest first
+    total: float  # seconds the profiler saw
+    counts: Counter = field(default_factory=Counter)
+
+    @property
+    def ms_per_article(self) -> float:
+        return 1000 * self.cpu / max(1, self.articles)
+
+
+def profiled_run(settings) -> ProfiledRun:  # noqa: ANN001
+    """Poll every feed of the database once and finish all the work, on this thread, profiled."""
+    from pyinstrument import Profiler
+
+    from scheduler.loop import schedule_due
+    from worker import delivery, pipeline
+    from worker.hostlimit import LocalHostLimiter
+
+    dispatcher = SerialDispatcher()
+    ctx = pipeline.Context(
+        settings=settings,
+        dispatcher=dispatcher,
+        limiter=LocalHostLimiter(settings.host_concurrency),
+    )
+    handlers = {
+        "poll": lambda feed_id: pipeline.refresh_feed(feed_id, ctx=ctx),
+        "article": lambda article_id: pipeline.process_article(article_id, ctx=ctx),
+        "deliver": lambda ids: delivery.deliver(ids, ctx=ctx),
+    }
+    counts: Counter = Counter()
+    profiler = Profiler(interval=0.002)
+    began, cpu = time.perf_counter(), cpu_now()
+    profiler.start()
+    schedule_due(settings=settings, dispatcher=dispatcher, all_enabled=True)
+    while dispatcher.jobs:
+        kind, arg = dispatcher.jobs.popleft()
+        counts[kind] += 1
+        result = handlers[kind](arg)
+        if kind == "article" and result == "processed":
+            counts["processed"] += 1
+    session = profiler.stop()
+    cpu, wall = cpu_now() - cpu, time.perf_counter() - began
+    ours, packages = summarise(session.root_frame())
+    return ProfiledRun(
+        articles=counts["processed"],
+        wall=wall,
+        cpu=cpu,
+        ours=ours,
+        packages=packages,
+        total=session.duration,
+        counts=counts,
+    )
+
+
+def _module(path: str) -> tuple[str, bool]:
+    """('worker.pipeline', True) for our files, ('sqlalchemy', False) for a package."""
+    p = Path(path)
+    try:
+        rel = p.resolve().relative_to(REPO)
+        if rel.parts and rel.parts[0] in OURS:
+            return ".".join(rel.with_suffix("").parts), True
+    except (ValueError, OSError):
+        pass
+    parts = p.parts
+    if "site-packages" in parts:
+        i = parts.index("site-packages")
+        if i + 1 < len(parts):
+            return parts[i + 1].removesuffix(".py").split(".")[0], False
+    return ("stdlib:" + p.stem) if path else "<native>", False
+
+
+def summarise(root) -> tuple[list[tuple[str, float]], list[tuple[str, float]]]:  # noqa: ANN001
+    """Wall time sampled: cumulative per function of ours (a recursive call counted once), and
+    self time by package."""
+    cumulative: Counter = Counter()
+    self_time: Counter = Counter()
+    stack = [(root, frozenset())]
+    while stack:
+        frame, above = stack.pop()
+        module, ours = _module(frame.file_path or "")
+        key = f"{module}.{frame.function}"
+        if ours and key not in above:
+            cumulative[key] += frame.time
+            above = above | {key}
+        if frame.total_self_time and not frame.is_synthetic:
+            self_time["ours: " + module.split(".")[0] if ours else module] += frame.total_self_time
+        stack.extend((child, above) for child in frame.children)
+    return cumulative.most_common(), self_time.most_common()
