@@ -49,9 +49,12 @@ def enqueue(
         dialect_insert(session)(Delivery)
         .values(rows)
         .on_conflict_do_nothing(index_elements=["subscription_id", "story_id"])
-        .returning(Delivery.id, Delivery.next_attempt_at)
+        .returning(Delivery.id, Delivery.subscription_id)
     ).all()
-    return sorted(i for i, when in created if when <= now)
+    # Digest rows always wait for the sweep, which sends each subscription's due stories in one
+    # message; only immediate ones go out now.
+    digests = {sub.id for sub in subscriptions if sub.digest_seconds}
+    return sorted(i for i, sub_id in created if sub_id not in digests)
 
 
 def claim(*, session: Session, delivery_ids: list[int], now: datetime, lease: int) -> list[int]:
