@@ -86,7 +86,7 @@ EXTRACTORS: dict[str, Callable[[bytes, str], str]] = {
 
 
 def _peak_rss(name: str, root: Path) -> tuple[float, float]:
-    """(peak RSS, growth over the loaded pages) in MB of a fresh process running one extractor."""
+    """(peak RSS, growth over loaded libraries) in MB of a fresh process running one extractor."""
     out = subprocess.run(
         [sys.executable, __file__, "--memory-of", name, "--corpus", str(root)],
         check=True,
