@@ -265,5 +265,17 @@ def _duration(text: str) -> int:
 def register(app: typer.Typer) -> None:
     app.add_typer(topics_app, name="topics")
     app.command("subscribe")(subscribe)
-    app.command("subscriptions")(subscriptions)
+    subs_app = typer.Typer(
+        help="Your subscriptions (`wirewatch subscriptions list`).", invoke_without_command=True
+    )
+
+    @subs_app.callback()
+    def _default(
+        ctx: typer.Context, user: str = USER_OPTION, as_json: bool = typer.Option(False, "--json")
+    ) -> None:
+        if ctx.invoked_subcommand is None:
+            subscriptions(user=user, as_json=as_json)
+
+    subs_app.command("list")(subscriptions)
+    app.add_typer(subs_app, name="subscriptions")
     app.command("deliveries")(deliveries)
