@@ -3,6 +3,7 @@ page at all (robots.txt)? Every answer comes from, and is recorded in, the share
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -32,6 +33,35 @@ def before_page_request(ctx, *, url: str, host: str, now: datetime) -> Verdict: 
             else ""
         )
     if robots is None:
+        robots = _fetch_and_store_robots(ctx, url=url, host=host, now=now)
+    rules = rules_for(robots, url, user_agent=s.user_agent)
+    if not rules.allowed:
+        return Verdict(refused=f"robots.txt of {host} disallows this page for Wirewatch")
+    if rules.crawl_delay:
+        with session_scope(s.database_url) as session:
+            wait = host_store.take_turn(session=session, host=host, now=now)
+        if wait > 0:
+            return Verdict(wait=wait)
+    return Verdict()
+
+
+_locks: dict[str, threading.Lock] = {}
+_locks_guard = threading.Lock()
+
+
+def _fetch_and_store_robots(ctx, *, url: str, host: str, now: datetime) -> str:  # noqa: ANN001
+    """One fetch of a host's robots.txt per process at a time: the threads that wait for it find
+    it in the database when they get the lock (other processes may fetch it once more)."""
+    s = ctx.settings
+    with _locks_guard:
+        lock = _locks.setdefault(host, threading.Lock())
+    with lock:
+        with session_scope(s.database_url) as session:
+            cached = host_store.cached_robots(
+                session=session, host=host, fresh_after=now - ROBOTS_TTL
+            )
+        if cached is not None:
+            return cached
         with ctx.limiter.slot(host):
             robots = fetch_robots(url, settings=s)
         delay = rules_for(robots, url, user_agent=s.user_agent).crawl_delay
@@ -43,12 +73,4 @@ def before_page_request(ctx, *, url: str, host: str, now: datetime) -> Verdict: 
                 now=now,
                 crawl_delay=min(delay, s.retry_after_cap) if delay else None,
             )
-    rules = rules_for(robots, url, user_agent=s.user_agent)
-    if not rules.allowed:
-        return Verdict(refused=f"robots.txt of {host} disallows this page for Wirewatch")
-    if rules.crawl_delay:
-        with session_scope(s.database_url) as session:
-            wait = host_store.take_turn(session=session, host=host, now=now)
-        if wait > 0:
-            return Verdict(wait=wait)
-    return Verdict()
+        return robots
