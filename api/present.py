@@ -14,7 +14,7 @@ from storage.models import Article, Delivery, Feed, Subscription, Topic
 from storage.search import ArticleHit
 from storage.stories import Member
 from wirewatch.cli.stories import story_json
-from worker.compare import compare
+from worker.compare import Changes
 
 SNIPPET_CHARS = 280
 
@@ -89,11 +89,11 @@ def story_item(story, members: list[Member], *, with_changes: bool = False) -> d
                    None)
         for item, m in zip(out["articles"], members, strict=True):
             a = m.article
+            # story_json already compared each copy with the representative: reuse that.
             item["summary"] = (
                 "representative"
                 if rep is None or a.id == rep.id
-                else compare(rep_title=rep.title, rep_text=rep.text, title=a.title, text=a.text)
-                .summary()
+                else Changes(**item["changes"]).summary()
             )
             item["snippet"] = snippet(a.text)
             item["site_name"] = a.site_name
