@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.databases import fresh_database, postgres_available
+from tests.support.faults import cluster, hook, redis_server  # noqa: F401  (fault fixtures)
 from tests.support.httpserver import LocalServer
 from wirewatch.settings import Settings
 

@@ -12,38 +12,18 @@ from sqlalchemy import select
 from storage.db import session_scope
 from storage.models import Delivery
 from tests.support.faults import (
+    BOUND,
+    TOTAL_TIMEOUT,
+    Cluster,
     PrivatePostgres,
-    PrivateRedis,
     SlowPages,
-    Webhook,
     check_invariants,
+    fetching,
     make_deliveries_due,
     publish_feeds,
     subscribe,
 )
 from tests.support.processes import Processes, wait_for
-from tests.test_faults_workers import BOUND, TOTAL_TIMEOUT, Cluster, fetching
-
-
-@pytest.fixture
-def redis_server(tmp_path):
-    server = PrivateRedis(tmp_path / "redis")
-    yield server
-    server.close()
-
-
-@pytest.fixture
-def hook():
-    hook = Webhook()
-    yield hook
-    hook.close()
-
-
-@pytest.fixture
-def cluster(pg_url, redis_server, tmp_path):
-    cluster = Cluster(pg_url, redis_server, Processes(tmp_path))
-    yield cluster
-    cluster.kill_all()
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -18,6 +19,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import psutil
+import pytest
 import redis
 from sqlalchemy import func, select
 
@@ -29,6 +31,7 @@ from storage.migrate import upgrade
 from storage.models import Article, Delivery, Story, StoryTopic
 from storage.users import get_or_create_user
 from tests.support.feeds import article_page, rss
+from tests.support.processes import Processes, wait_for, wirewatch_env
 from worker.alerts import new_webhook_secret
 
 PG_BIN = Path("/usr/lib/postgresql")
@@ -512,3 +515,91 @@ class TinyDisk:
         with contextlib.suppress(Exception):
             self.read_write()
         subprocess.run(["umount", "-l", str(self.path)], capture_output=True)
+
+
+# --- the distributed fault-test cluster and its fixtures (registered in tests/conftest.py) ---
+
+STUCK_AFTER = 10
+SWEEP_INTERVAL = 1
+TICK = 0.5
+TOTAL_TIMEOUT = 4
+# A killed worker's work is handed out again within stuck_after + sweep_interval + tick.
+BOUND = STUCK_AFTER + SWEEP_INTERVAL + TICK
+
+
+class Cluster:
+    """A private Redis, a migrated database, and `wirewatch worker` / `scheduler` processes."""
+
+    def __init__(self, db_url: str, redis: PrivateRedis, procs: Processes, **env: str) -> None:
+        self.db_url, self.redis, self.procs = db_url, redis, procs
+        self.env = wirewatch_env(
+            db_url,
+            WIREWATCH_BROKER_URL=redis.url(),
+            WIREWATCH_STUCK_AFTER=str(STUCK_AFTER),
+            WIREWATCH_SWEEP_INTERVAL=str(SWEEP_INTERVAL),
+            WIREWATCH_SCHEDULER_TICK=str(TICK),
+            WIREWATCH_POLL_LEASE="10",
+            WIREWATCH_REDIS_VISIBILITY_TIMEOUT="60",
+            WIREWATCH_TASK_TIME_LIMIT="30",
+            WIREWATCH_CONNECT_TIMEOUT="2",
+            WIREWATCH_READ_TIMEOUT=str(TOTAL_TIMEOUT),
+            WIREWATCH_TOTAL_TIMEOUT=str(TOTAL_TIMEOUT),
+            WIREWATCH_ALLOW_INSECURE_WEBHOOKS="true",
+            **env,
+        )
+
+    def worker(self, name: str = "w0", concurrency: int = 2):  # noqa: ANN201
+        return self.procs.start(
+            name, ["worker", "-c", str(concurrency), "-n", f"{name}@%h"], self.env
+        )
+
+    def scheduler(self, name: str = "scheduler"):  # noqa: ANN201
+        return self.procs.start(name, ["scheduler"], self.env)
+
+    def kill_all(self) -> None:
+        """End of test: SIGKILL every process group (a clean shutdown is not what is tested)."""
+        for _, proc in self.procs.procs:
+            self.procs.stop(proc, signal.SIGKILL)
+
+    def wait_settled(self, *, articles: int, deliveries: int | None, timeout: float) -> float:
+        began = time.monotonic()
+        wait_for(
+            lambda: settled(self.db_url, articles=articles, deliveries=deliveries),
+            timeout=timeout,
+            message=f"{articles} final articles, {deliveries} alerts sent",
+            interval=0.2,
+        )
+        return time.monotonic() - began
+
+
+@pytest.fixture
+def redis_server(tmp_path):
+    server = PrivateRedis(tmp_path / "redis")
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def hook():
+    hook = Webhook()
+    yield hook
+    hook.close()
+
+
+@pytest.fixture
+def cluster(pg_url, redis_server, tmp_path):
+    cluster = Cluster(pg_url, redis_server, Processes(tmp_path))
+    yield cluster
+    cluster.kill_all()
+
+
+def fetching(db_url: str) -> int:
+    from sqlalchemy import func, select
+
+    from storage.db import session_scope
+    from storage.models import Article
+
+    with session_scope(db_url) as s:
+        return s.execute(
+            select(func.count()).select_from(Article).where(Article.state == "fetching")
+        ).scalar_one()
