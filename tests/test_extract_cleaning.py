@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
+
 from worker.extract import extract_article
+from worker.extract.boilerplate import _ANYWHERE_RULES, is_chrome
 
 URL = "https://paper.example.com/world/2024/03/04/ceasefire-talks"
 PROSE = [
@@ -44,3 +47,25 @@ def test_chrome_inside_the_article_is_removed() -> None:
     assert article.text.split("\n\n") == PROSE
     assert article.wire_source == "AFP"  # from the credit line, which left the text
     assert article.language == "en"
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    [
+        "Sign up for our NEWSLETTER",
+        "ſubscribe to the newsletter",  # long s: the regex engine folds it to "s"
+        "İN YOUR INBOX EVERY MORNING",  # dotted capital I folds to "i"
+        "Follow Jane Doe on Twitter",
+        "jane.doe@paper.example.com",
+        "This story originally appeared in The Paper",
+    ],
+)
+def test_prompts_are_chrome_in_any_case(prompt: str) -> None:
+    assert is_chrome(prompt)
+    assert not is_chrome(f"{PROSE[0]} {prompt} {PROSE[1]}")  # long blocks are prose
+
+
+def test_each_anywhere_rule_contains_its_hint() -> None:
+    """A rule runs only on blocks holding its hint: the hint must be part of every match."""
+    for hint, rule in _ANYWHERE_RULES:
+        assert hint in rule.replace("\\", ""), rule

@@ -52,27 +52,46 @@ _TIMESTAMP_LINE = re.compile(
     _FLAGS,
 )
 
-# Anywhere in a short block: prompts that are never article prose.
-_CHROME_ANYWHERE = re.compile(
-    r"""(?:
-        your\ email\ address\ will\ not\ be\ published|required\ fields\ are\ marked
-      | (?:sign\ up|subscribe)\b[^.]{0,80}\bnewsletters?\b
-      | \bnewsletters?\b[^.]{0,80}\b(?:sign\ up|subscribe)
-      | delivered\ (?:straight\ )?to\ your\ inbox|in\ your\ inbox
-      | (?:we|this\ (?:site|website))\ uses?\ cookies|accept\ (?:all\ )?cookies
-      | cookie\ (?:policy|settings)
-      | for\ your\ personal,?\ non-commercial\ use\ only|all\ rights\ reserved
-      | like\ this\ (?:story|article)\?|share\ it\ with\ a\ friend
-      | follow\ (?:us|@?\w+(?:\ \w+){0,4})
-        \ on\ (?:twitter|facebook|instagram|linkedin|youtube|tiktok|x\b)
-      | follow\ (?:him|her|them|us)\ @\w+|on\ twitter\ @\w+|twitter\.com/\w+
-      | (?:e-?mail|reach)\ (?:him|her|them|the\ (?:reporters?|writers?|author))\ at\ \S+@
-      | ^\S+@\S+\.\w+$|^@\w+$|this\ (?:article|story)\ (?:originally\ )?appeared\ (?:on|in)\b
-      | get\ (?:the\ )?(?:latest|best)\ (?:updates|news|stories)\b
-      | if\ you\ enjoyed\ this\ (?:article|story)|support\ (?:our|independent)\ journalism
-    )""",
-    _FLAGS | re.VERBOSE,
+# Anywhere in a short block: prompts that are never article prose. Each rule comes with a word
+# that every match of it contains: the costly pattern runs only on blocks holding one of them.
+_ANYWHERE_RULES = (
+    ("email address", r"your\ email\ address\ will\ not\ be\ published"),
+    ("required fields", r"required\ fields\ are\ marked"),
+    ("newsletter", r"(?:sign\ up|subscribe)\b[^.]{0,80}\bnewsletters?\b"),
+    ("newsletter", r"\bnewsletters?\b[^.]{0,80}\b(?:sign\ up|subscribe)"),
+    ("inbox", r"delivered\ (?:straight\ )?to\ your\ inbox|in\ your\ inbox"),
+    ("cookie", r"(?:we|this\ (?:site|website))\ uses?\ cookies|accept\ (?:all\ )?cookies"),
+    ("cookie", r"cookie\ (?:policy|settings)"),
+    ("non-commercial", r"for\ your\ personal,?\ non-commercial\ use\ only"),
+    ("rights reserved", r"all\ rights\ reserved"),
+    ("like this", r"like\ this\ (?:story|article)\?"),
+    ("with a friend", r"share\ it\ with\ a\ friend"),
+    (
+        "follow",
+        r"follow\ (?:us|@?\w+(?:\ \w+){0,4})"
+        r"\ on\ (?:twitter|facebook|instagram|linkedin|youtube|tiktok|x\b)",
+    ),
+    ("follow", r"follow\ (?:him|her|them|us)\ @\w+"),
+    ("twitter", r"on\ twitter\ @\w+|twitter\.com/\w+"),
+    ("@", r"(?:e-?mail|reach)\ (?:him|her|them|the\ (?:reporters?|writers?|author))\ at\ \S+@"),
+    ("@", r"^\S+@\S+\.\w+$|^@\w+$"),
+    ("appeared", r"this\ (?:article|story)\ (?:originally\ )?appeared\ (?:on|in)\b"),
+    ("get ", r"get\ (?:the\ )?(?:latest|best)\ (?:updates|news|stories)\b"),
+    ("enjoyed this", r"if\ you\ enjoyed\ this\ (?:article|story)"),
+    ("journalism", r"support\ (?:our|independent)\ journalism"),
 )
+_CHROME_ANYWHERE = re.compile("|".join(f"(?:{rule})" for _, rule in _ANYWHERE_RULES), _FLAGS)
+_ANYWHERE_HINTS = tuple(dict.fromkeys(hint for hint, _ in _ANYWHERE_RULES))
+
+
+def _folded(text: str) -> str:
+    """Lower-cased text in which every case-insensitive match of a hint is a plain substring.
+
+    casefold() maps "ſ" and the Kelvin sign like the regex engine does; "ı" and the dot of "İ"
+    are the regex engine's remaining equivalents of ASCII letters.
+    """
+    return text.casefold().replace("ı", "i").replace("\u0307", "")
+
 
 # Credit lines: kept out of the article text, but read first by wire-source detection.
 _CREDIT = re.compile(
@@ -86,12 +105,13 @@ _CREDIT = re.compile(
     _FLAGS | re.VERBOSE,
 )
 
+_WORD = re.compile(r"\w+")
 _SUFFIXES = re.compile(r"\s*(?:click\s+to\s+tweet|tweet\s+this)\s*$", _FLAGS)
 
 
 def word_count(text: str) -> int:
     """Number of words in `text`."""
-    return len(re.findall(r"\w+", text))
+    return len(_WORD.findall(text))
 
 
 def is_chrome(text: str) -> bool:
@@ -103,9 +123,10 @@ def is_chrome(text: str) -> bool:
         return False
     if _TIMESTAMP_LINE.match(text) and any(c.isdigit() for c in text) and len(text) < 80:
         return True
-    return bool(
-        _CHROME_EXACT.match(text) or _CHROME_PREFIX.match(text) or _CHROME_ANYWHERE.search(text)
-    )
+    if _CHROME_EXACT.match(text) or _CHROME_PREFIX.match(text):
+        return True
+    folded = _folded(text)
+    return any(hint in folded for hint in _ANYWHERE_HINTS) and bool(_CHROME_ANYWHERE.search(text))
 
 
 def is_credit_line(text: str) -> bool:

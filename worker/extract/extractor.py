@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from copy import copy
 from datetime import datetime
+from functools import cache, partial
 
 import lxml.html
 from lxml.etree import LxmlError, ParserError, _Element
 from readability import Document as Readability
 from trafilatura import bare_extraction
-from trafilatura.settings import Document
+from trafilatura.settings import Document, Extractor
 from trafilatura.utils import load_html
 
 from wirewatch.errors import ExtractionError
 from worker.extract.article import ExtractedArticle
 from worker.extract.boilerplate import word_count
+from worker.extract.byline import byline_author
 from worker.extract.clean import HTML, InternalLinks, clean_body
 from worker.extract.decode import cap_tree, decode_page
 from worker.extract.metadata import (
@@ -22,7 +26,6 @@ from worker.extract.metadata import (
     absolute_url,
     canonical_url,
     clean_title,
-    fallback_author,
     published_time,
     read_page_meta,
     site_metadata,
@@ -39,6 +42,13 @@ SHORT_SHARE = 0.5
 # trafilatura's precision focus drops more boilerplate; our own cleaning runs in both cases.
 FAVOR_PRECISION = True
 RIVAL_GAIN = 1.5
+# trafilatura runs first without its fallback extractors (readability port, justext: a third
+# of its time). It runs again with them when the result is doubtful (see above), shorter than
+# MIN_TEXT (trafilatura's MIN_EXTRACTED_SIZE), or shorter than FEW_CHARS while covering less than
+# LITTLE_SHARE of the page text (trafilatura's ESCALATION_MAX_LENGTH and ESCALATION_PAGE_SHARE).
+MIN_TEXT = 250
+FEW_CHARS = 3_000
+LITTLE_SHARE = 0.2
 # Pages with more elements or more text than this are "heavy": they skip the costly extras
 # (trafilatura's internal fallbacks, readability, the exhaustive date search), whose cost grows
 # faster than linearly. Real article pages stay well below both (largest seen: ~5,000
@@ -55,18 +65,24 @@ class _Candidate:
         self.words = word_count(text)
 
 
+def _options(*, fast: bool) -> Extractor:
+    # "txt": only the body tree is used, which spares bare_extraction's python text rendering
+    return Extractor(
+        output_format="txt", fast=fast, precision=FAVOR_PRECISION, comments=False, tables=True
+    )
+
+
+# Building trafilatura's options reads its configuration (a fifth of a millisecond): done once.
+_OPTIONS = {fast: _options(fast=fast) for fast in (False, True)}
+
+
 def _trafilatura(
-    tree: _Element, *, url: str, title: str | None, links: InternalLinks, heavy: bool
+    tree: _Element, *, url: str, title: str | None, links: InternalLinks, fast: bool
 ) -> _Candidate | None:
+    options = copy(_OPTIONS[fast])
+    options.url = options.source = url
     try:
-        doc = bare_extraction(
-            tree,
-            url=url,
-            fast=heavy,
-            favor_precision=FAVOR_PRECISION,
-            include_comments=False,
-            include_tables=True,
-        )
+        doc = bare_extraction(tree, options=options)
     except (RecursionError, ValueError, TypeError) as exc:  # pathological trees
         log.info("trafilatura failed", extra={"url": url, "error": repr(exc)})
         return None
@@ -104,18 +120,35 @@ def _readability(page: str, *, title: str | None) -> _Candidate | None:
 def _heavy(tree: _Element, elements: int, page_text: str) -> bool:
     if elements > LARGE_PAGE:
         return True
-    if len(page_text) < LARGE_TEXT:
+    # all the text of the document (scripts included) bounds the visible text from above
+    if len(page_text) < LARGE_TEXT or tree.xpath("string-length(/)") <= LARGE_TEXT:
         return False
+    return _visible_chars(tree) > LARGE_TEXT
+
+
+def _visible_chars(tree: _Element) -> int:
     texts = tree.xpath("//body//text()[not(parent::script or parent::style or parent::noscript)]")
-    return sum(len(text.strip()) for text in texts) > LARGE_TEXT
+    return sum(len(text.strip()) for text in texts)
 
 
-def _doubtful(best: _Candidate | None, tree: _Element, floor: float) -> bool:
+def _covers_little(best: _Candidate | None, tree: _Element) -> bool:
+    """True when a short result holds a small share of the page's visible text."""
+    if best is None or len(best.text) >= FEW_CHARS:
+        return False
+    return len(best.text) < LITTLE_SHARE * _visible_chars(tree)
+
+
+def _paragraph_chars(tree: _Element) -> int:
+    return sum(len(" ".join(p.text_content().split())) for p in tree.iter("p"))
+
+
+def _doubtful(
+    best: _Candidate | None, floor: float, paragraph_chars: Callable[[], int], short: int = 0
+) -> bool:
     """True when the trafilatura result is missing or short against the feed or the page."""
-    if best is None or best.words == 0 or best.words < floor:
+    if best is None or best.words == 0 or best.words < floor or len(best.text) < short:
         return True
-    paragraph_chars = sum(len(" ".join(p.text_content().split())) for p in tree.iter("p"))
-    return len(best.text) < SHORT_SHARE * paragraph_chars
+    return len(best.text) < SHORT_SHARE * paragraph_chars()
 
 
 def _build(
@@ -204,13 +237,18 @@ def _from_page(
         )
         title = clean_title(meta.title or page.title or feed_title)
         links = InternalLinks(tree, url=url)
-        best = _trafilatura(tree, url=url, title=title, links=links, heavy=heavy)
-        if not heavy and _doubtful(best, tree, floor):
+        paragraph_chars = cache(partial(_paragraph_chars, tree))
+        best = _trafilatura(tree, url=url, title=title, links=links, fast=True)
+        if not heavy and (
+            _doubtful(best, floor, paragraph_chars, short=MIN_TEXT) or _covers_little(best, tree)
+        ):
+            best = _trafilatura(tree, url=url, title=title, links=links, fast=False) or best
+        if not heavy and _doubtful(best, floor, paragraph_chars):
             other = _readability(page_text, title=title)
             if other and other.words > (best.words * RIVAL_GAIN if best else 0):
                 best = other
         if not meta.author and not heavy:
-            meta.author = fallback_author(tree)  # prunes the tree: its last use
+            meta.author = byline_author(tree)
     return best, page, meta
 
 

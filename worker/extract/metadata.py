@@ -5,25 +5,23 @@ from __future__ import annotations
 import html as htmllib
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from functools import cache
 from urllib.parse import urljoin, urlsplit
 
 import nh3
 from courlan import normalize_url
 from htmldate import find_date
-from lxml.etree import _Element
-from trafilatura.htmlprocessing import prune_unwanted_nodes
+from lxml.etree import XPath, _Element
 from trafilatura.metadata import (
     examine_meta,
     extract_meta_json,
-    extract_metainfo,
     extract_sitename,
     extract_title,
-    normalize_authors,
 )
 from trafilatura.settings import Document
-from trafilatura.xpaths import AUTHOR_DISCARD_XPATHS, AUTHOR_XPATHS
 
 _DATE_XPATHS = (
     '//meta[@property="article:published_time" or @name="article:published_time"'
@@ -49,8 +47,13 @@ class PageMeta:
     authors: list[str] = field(default_factory=list)
 
 
+@cache
+def _compiled(xpath: str) -> XPath:
+    return XPath(xpath)
+
+
 def _first(tree: _Element, xpath: str) -> str | None:
-    for value in tree.xpath(xpath):
+    for value in _compiled(xpath)(tree):
         value = str(value).strip()
         if value:
             return value
@@ -95,19 +98,22 @@ def _json_ld(tree: _Element) -> list[dict]:
     return items
 
 
+def _date_candidates(tree: _Element) -> Iterator[str | None]:
+    """Publication times the page declares, best first; each source is read only when needed."""
+    for xpath in _DATE_XPATHS:
+        yield _first(tree, xpath)
+    for item in _json_ld(tree):
+        if item.get("datePublished"):
+            yield str(item.get("datePublished"))
+
+
 def read_page_meta(tree: _Element) -> PageMeta:
     """Collect metadata that trafilatura does not give with a timezone or at all."""
     meta = PageMeta()
     meta.canonical = _first(tree, '//link[@rel="canonical"]/@href') or _first(
         tree, '//meta[@property="og:url"]/@content'
     )
-    ld = _json_ld(tree)
-    candidates = [_first(tree, xp) for xp in _DATE_XPATHS]
-    candidates += [str(i.get("datePublished")) for i in ld if i.get("datePublished")]
-    for value in candidates:
-        if (parsed := parse_datetime(value)) is not None:
-            meta.published = parsed
-            break
+    meta.published = next(filter(None, map(parse_datetime, _date_candidates(tree))), None)
     lang = (
         _first(tree, "/html/@lang")
         or _first(tree, '//meta[@property="og:locale"]/@content')
@@ -133,6 +139,8 @@ def clean_title(value: str | None) -> str | None:
     """Plain-text title: markup and script content removed, entities decoded, spaces collapsed."""
     if not value:
         return None
+    if not any(c in value for c in "<&\0\ufeff"):  # plain text: nothing for nh3 to do
+        return " ".join(value.split()) or None
     text = nh3.clean(value, tags=set(), clean_content_tags={"script", "style"})
     text = htmllib.unescape(text)
     while _TAG.search(text):  # decoded entities may have formed new tags: strip again
@@ -195,7 +203,7 @@ def site_metadata(tree: _Element, *, url: str, known_date: bool, deep_dates: boo
     """trafilatura's metadata steps we use: title, author (from metadata), site, image, day.
 
     trafilatura.extract_metadata also collects categories, tags and licences and copies the
-    whole tree for the author search; skipping those halves its cost (see fallback_author).
+    whole tree for the author search; skipping those halves its cost (see byline.py).
     """
     try:
         meta = examine_meta(tree)
@@ -213,10 +221,3 @@ def site_metadata(tree: _Element, *, url: str, known_date: bool, deep_dates: boo
     if not known_date:
         meta.date = find_date(tree, extensive_search=deep_dates, original_date=True, url=url)
     return meta
-
-
-def fallback_author(tree: _Element) -> str | None:
-    """Author from bylines in the page body (trafilatura's xpaths). Prunes `tree`: call last."""
-    pruned = prune_unwanted_nodes(tree, AUTHOR_DISCARD_XPATHS)
-    author = extract_metainfo(pruned, AUTHOR_XPATHS, len_limit=120)
-    return normalize_authors(None, author) if author else None
