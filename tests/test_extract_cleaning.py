@@ -6,6 +6,7 @@ import pytest
 
 from worker.extract import extract_article
 from worker.extract.boilerplate import _ANYWHERE_RULES, is_chrome
+from worker.extract.clean import _internal
 
 URL = "https://paper.example.com/world/2024/03/04/ceasefire-talks"
 PROSE = [
@@ -69,3 +70,10 @@ def test_each_anywhere_rule_contains_its_hint() -> None:
     """A rule runs only on blocks holding its hint: the hint must be part of every match."""
     for hint, rule in _ANYWHERE_RULES:
         assert hint in rule.replace("\\", ""), rule
+
+
+
+def test_a_malformed_link_is_not_taken_for_navigation() -> None:
+    # urlsplit raises on a broken IPv6 host; that must cost the link, not the page.
+    assert _internal("http://[x/broken", "paper.example.com") is False
+    assert _internal("https://www.paper.example.com/world/", "paper.example.com") is True

@@ -88,7 +88,10 @@ def _internal(href: str | None, host: str | None) -> bool:
     href = href.strip()
     if not href.startswith(("http:", "https:", "//")):
         return True  # relative
-    target = urlsplit(href).hostname
+    try:
+        target = urlsplit(href).hostname
+    except ValueError:  # a malformed link (e.g. "http://[x/") says nothing about the page
+        return False
     if not target:
         return True
     target, host = target.removeprefix("www."), host.removeprefix("www.")
