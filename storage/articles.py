@@ -13,6 +13,9 @@ from storage.db import dialect_insert
 from storage.models import Article, ArticleState
 
 UNFINISHED = (ArticleState.pending.value, ArticleState.fetching.value)
+# Hot-path statements are Core statements on the table: the ORM's bulk-DML layer costs about as
+# much again as the statement itself, and nothing here needs objects in the session.
+_A = Article.__table__.c
 
 
 @dataclass(frozen=True)
@@ -62,18 +65,30 @@ def insert_entries(
     new_ids: list[int] = []
     for start in range(0, len(rows), 500):
         stmt = (
-            insert(Article)
+            insert(Article.__table__)
             .values(rows[start : start + 500])
             .on_conflict_do_nothing(index_elements=["feed_id", "entry_key"])
-            .returning(Article.id)
+            .returning(_A.id)
         )
         new_ids.extend(r[0] for r in session.execute(stmt).all())
     return sorted(new_ids)
 
 
+@dataclass(frozen=True)
+class Claim:
+    """What processing a claimed article needs, read by the claiming statement itself."""
+
+    url: str | None
+    attempts: int
+    feed_title: str | None
+    feed_content: str | None
+    feed_published: datetime | None
+    error: str | None
+
+
 def claim_article(
     *, session: Session, article_id: int, now: datetime, lease: int, token: str | None = None
-) -> bool:
+) -> Claim | None:
     """Take a pending article (or one whose claim lease ran out) for processing.
 
     A conditional update with a rowcount check: two workers handed the same id never both work.
@@ -81,25 +96,26 @@ def claim_article(
     the same task may take back the claim its interrupted attempt left behind.
     """
     expired = now - timedelta(seconds=lease)
-    reclaimable = Article.state_changed_at < expired
+    reclaimable = _A.state_changed_at < expired
     if token is not None:
-        reclaimable = reclaimable | (Article.claim_token == token)
+        reclaimable = reclaimable | (_A.claim_token == token)
     result = session.execute(
-        update(Article)
+        update(Article.__table__)
         .where(
-            Article.id == article_id,
-            (Article.state == ArticleState.pending.value)
-            | ((Article.state == ArticleState.fetching.value) & reclaimable),
+            _A.id == article_id,
+            (_A.state == ArticleState.pending.value)
+            | ((_A.state == ArticleState.fetching.value) & reclaimable),
         )
         .values(
             state=ArticleState.fetching.value,
             state_changed_at=now,
-            attempts=Article.attempts + 1,
+            attempts=_A.attempts + 1,
             claim_token=token,
         )
-        .execution_options(synchronize_session=False)
+        .returning(_A.url, _A.attempts, _A.feed_title, _A.feed_content, _A.feed_published, _A.error)
     )
-    return result.rowcount == 1
+    row = result.first()
+    return Claim(*row) if row is not None else None
 
 
 def release_article(
@@ -113,27 +129,28 @@ def release_article(
         "error": error[:2000],
     }
     if deferred:
-        values["attempts"] = Article.attempts - 1
+        values["attempts"] = _A.attempts - 1
     session.execute(
-        update(Article)
-        .where(Article.id == article_id, Article.state == ArticleState.fetching.value)
+        update(Article.__table__)
+        .where(_A.id == article_id, _A.state == ArticleState.fetching.value)
         .values(**values)
-        .execution_options(synchronize_session=False)
     )
 
 
 def fail_article(*, session: Session, article_id: int, now: datetime, error: str) -> None:
     session.execute(
-        update(Article)
-        .where(Article.id == article_id)
+        update(Article.__table__)
+        .where(_A.id == article_id)
         .values(state=ArticleState.failed.value, state_changed_at=now, error=error[:2000])
-        .execution_options(synchronize_session=False)
     )
 
 
-def complete_article(*, session: Session, article_id: int, now: datetime, **fields: object) -> bool:
-    """Store the cleaned article and mark it processed (only from `fetching`)."""
-    result = session.execute(
+def complete_article(
+    *, session: Session, article_id: int, now: datetime, **fields: object
+) -> Article | None:
+    """Store the cleaned article and mark it processed (only from `fetching`); the stored row,
+    or None when the article was no longer ours."""
+    return session.execute(
         update(Article)
         .where(Article.id == article_id, Article.state == ArticleState.fetching.value)
         .values(
@@ -143,9 +160,9 @@ def complete_article(*, session: Session, article_id: int, now: datetime, **fiel
             error=None,
             **fields,
         )
+        .returning(Article)
         .execution_options(synchronize_session=False)
-    )
-    return result.rowcount == 1
+    ).scalar_one_or_none()
 
 
 def get_article(*, session: Session, article_id: int) -> Article | None:

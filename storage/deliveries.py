@@ -46,10 +46,10 @@ def enqueue(
     if not rows:
         return []
     created = session.execute(
-        dialect_insert(session)(Delivery)
+        dialect_insert(session)(Delivery.__table__)
         .values(rows)
         .on_conflict_do_nothing(index_elements=["subscription_id", "story_id"])
-        .returning(Delivery.id, Delivery.subscription_id)
+        .returning(Delivery.__table__.c.id, Delivery.__table__.c.subscription_id)
     ).all()
     # Digest rows always wait for the sweep, which sends each subscription's due stories in one
     # message; only immediate ones go out now.
@@ -57,27 +57,26 @@ def enqueue(
     return sorted(i for i, sub_id in created if sub_id not in digests)
 
 
-def claim(*, session: Session, delivery_ids: list[int], now: datetime, lease: int) -> list[int]:
-    """Take due deliveries for sending (or ones whose sender died: lease ran out)."""
+def claim(
+    *, session: Session, delivery_ids: list[int], now: datetime, lease: int
+) -> list:
+    """Take due deliveries for sending (or ones whose sender died: lease ran out); the claimed
+    rows (Core rows with Delivery's columns), by id."""
     if not delivery_ids:
         return []
     stale = now - timedelta(seconds=lease)
+    d = Delivery.__table__.c
     rows = session.execute(
-        update(Delivery)
+        update(Delivery.__table__)
         .where(
-            Delivery.id.in_(delivery_ids),
-            ((Delivery.state == DeliveryState.pending.value) & (Delivery.next_attempt_at <= now))
-            | (
-                (Delivery.state == DeliveryState.sending.value)
-                & (Delivery.state_changed_at < stale)
-            ),
+            d.id.in_(delivery_ids),
+            ((d.state == DeliveryState.pending.value) & (d.next_attempt_at <= now))
+            | ((d.state == DeliveryState.sending.value) & (d.state_changed_at < stale)),
         )
-        .values(
-            state=DeliveryState.sending.value, state_changed_at=now, attempts=Delivery.attempts + 1
-        )
-        .returning(Delivery.id)
-    ).scalars()
-    return sorted(rows)
+        .values(state=DeliveryState.sending.value, state_changed_at=now, attempts=d.attempts + 1)
+        .returning(Delivery.__table__)
+    ).all()
+    return sorted(rows, key=lambda row: row.id)
 
 
 def finish(
@@ -95,10 +94,7 @@ def finish(
     if next_attempt_at is not None:
         values["next_attempt_at"] = next_attempt_at
     session.execute(
-        update(Delivery)
-        .where(Delivery.id.in_(delivery_ids))
-        .values(**values)
-        .execution_options(synchronize_session=False)
+        update(Delivery.__table__).where(Delivery.__table__.c.id.in_(delivery_ids)).values(**values)
     )
 
 

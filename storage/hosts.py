@@ -16,6 +16,16 @@ def blocked_until(*, session: Session, host: str) -> datetime | None:
     return session.execute(select(Host.blocked_until).where(Host.name == host)).scalar()
 
 
+def politeness_state(*, session: Session, host: str):  # noqa: ANN201
+    """(blocked_until, robots_fetched_at, crawl_delay) of the host, or None: one small row,
+    without the robots.txt text."""
+    return session.execute(
+        select(Host.blocked_until, Host.robots_fetched_at, Host.crawl_delay).where(
+            Host.name == host
+        )
+    ).first()
+
+
 def block_host(*, session: Session, host: str, until: datetime) -> None:
     """Record that the host asked us to wait until `until` (the later of old and new wins)."""
     _upsert(session, host, {"blocked_until": until})
@@ -40,7 +50,9 @@ def _upsert(session: Session, host: str, values: dict) -> None:
 
 def cached_robots(*, session: Session, host: str, fresh_after: datetime) -> str | None:
     """The host's cached robots.txt (possibly empty) if fetched after `fresh_after`, else None."""
-    row = session.get(Host, host)
+    row = session.execute(
+        select(Host.robots_txt, Host.robots_fetched_at).where(Host.name == host)
+    ).first()
     if row is None or row.robots_fetched_at is None or row.robots_fetched_at < fresh_after:
         return None
     return row.robots_txt or ""

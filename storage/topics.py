@@ -99,12 +99,12 @@ def record_matches(
     now = now or utcnow()
     insert = dialect_insert(session)
     session.execute(
-        insert(ArticleTopic)
+        insert(ArticleTopic.__table__)
         .values([{"article_id": article_id, "topic_id": t} for t in sorted(topic_ids)])
         .on_conflict_do_nothing()
     )
     new = session.execute(
-        insert(StoryTopic)
+        insert(StoryTopic.__table__)
         .values(
             [
                 {
@@ -117,7 +117,7 @@ def record_matches(
             ]
         )
         .on_conflict_do_nothing()
-        .returning(StoryTopic.topic_id)
+        .returning(StoryTopic.__table__.c.topic_id)
     ).scalars()
     return sorted(new)
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
+from sqlalchemy import func, select
+
 from storage import deliveries as delivery_store
-from storage import stories as story_store
 from storage import subscriptions as subscription_store
 from storage.db import session_scope
 from storage.models import (
@@ -45,13 +46,13 @@ def deliver(delivery_ids: list[int], *, ctx) -> str | None:  # noqa: ANN001
     s = ctx.settings
     now = utcnow()
     with session_scope(s.database_url) as session:
-        ids = delivery_store.claim(
+        rows = delivery_store.claim(
             session=session, delivery_ids=delivery_ids, now=now, lease=lease(s)
         )
-        if not ids:
+        if not rows:
             return None
-        rows = [session.get(Delivery, i) for i in ids]
-        sub = session.get(Subscription, rows[0].subscription_id)
+        ids = [r.id for r in rows]
+        sub = _subscription(session, rows[0].subscription_id)
         if sub is None or sub.disabled:
             reason = "subscription disabled" + (f": {sub.disabled_reason}" if sub else "")
             delivery_store.finish(
@@ -122,9 +123,19 @@ def _failed(ctx, ids, subscription_id, attempts, exc, extra) -> str:  # noqa: AN
     return "dead" if dead else "retry"
 
 
-def build_alert(session, rows: list[Delivery], sub: Subscription) -> Alert:  # noqa: ANN001
-    topic = session.get(Topic, sub.topic_id)
-    topic_dict = {"id": topic.id, "name": topic.name, "query": topic.query}
+def _subscription(session, subscription_id: int):  # noqa: ANN001, ANN202
+    """The subscription with its topic's name and query (a Core row), or None."""
+    sub, topic = Subscription.__table__, Topic.__table__
+    return session.execute(
+        select(sub, topic.c.name.label("topic_name"), topic.c.query.label("topic_query"))
+        .join(topic, topic.c.id == sub.c.topic_id)
+        .where(sub.c.id == subscription_id)
+    ).first()
+
+
+def build_alert(session, rows: list[Delivery], sub) -> Alert:  # noqa: ANN001
+    """`sub`: a subscription row with `topic_name` and `topic_query` (see `_subscription`)."""
+    topic_dict = {"id": sub.topic_id, "name": sub.topic_name, "query": sub.topic_query}
     stories = [story_dict(session, r.story_id) for r in rows]
     first = stories[0]
     if sub.digest_seconds:
@@ -146,28 +157,53 @@ def build_alert(session, rows: list[Delivery], sub: Subscription) -> Alert:  # n
 
 
 def story_dict(session, story_id: int) -> dict:  # noqa: ANN001
-    story = story_store.get_story(session=session, story_id=story_id) or session.get(
-        Story, story_id
+    """The story (followed to the one it was merged into) with its representative article and
+    outlet, in one query."""
+    story, article, feed = Story.__table__, Article.__table__, Feed.__table__
+    query = (
+        select(
+            story.c.id,
+            story.c.title,
+            story.c.first_seen_at,
+            story.c.wire_source.label("story_wire"),
+            story.c.member_count,
+            story.c.merged_into_id,
+            article.c.id.label("article_id"),
+            article.c.url,
+            article.c.canonical_url,
+            article.c.title.label("article_title"),
+            article.c.feed_title,
+            article.c.published,
+            article.c.site_name,
+            article.c.wire_source,
+            func.substr(article.c.text, 1, 500).label("summary"),
+            feed.c.title.label("feed"),
+        )
+        .outerjoin(article, article.c.id == story.c.representative_article_id)
+        .outerjoin(feed, feed.c.id == article.c.feed_id)
     )
-    rep = session.get(Article, story.representative_article_id) if story else None
-    feed = session.get(Feed, rep.feed_id) if rep else None
-    article = {}
-    if rep is not None:
-        article = {
-            "id": rep.id,
-            "url": rep.canonical_url or rep.url,
-            "title": rep.title or rep.feed_title,
-            "published": rep.published,
-            "source": rep.site_name or (feed.title if feed else None),
-            "wire_source": rep.wire_source,
-            "summary": (rep.text or "")[:500],
+    row = session.execute(query.where(story.c.id == story_id)).first()
+    seen = {story_id}
+    while row.merged_into_id is not None and row.merged_into_id not in seen:
+        seen.add(row.merged_into_id)  # merged: the story that lives on speaks for it
+        row = session.execute(query.where(story.c.id == row.merged_into_id)).first()
+    article_dict = {}
+    if row.article_id is not None:
+        article_dict = {
+            "id": row.article_id,
+            "url": row.canonical_url or row.url,
+            "title": row.article_title or row.feed_title,
+            "published": row.published,
+            "source": row.site_name or row.feed,
+            "wire_source": row.wire_source,
+            "summary": row.summary or "",
         }
     return {
-        "id": story.id,
-        "title": story.title,
-        "url": article.get("url"),
-        "first_seen": story.first_seen_at,
-        "wire_source": story.wire_source,
-        "members": story.member_count,
-        "article": article,
+        "id": row.id,
+        "title": row.title,
+        "url": article_dict.get("url"),
+        "first_seen": row.first_seen_at,
+        "wire_source": row.story_wire,
+        "members": row.member_count,
+        "article": article_dict,
     }

@@ -21,12 +21,12 @@ from wirewatch import metrics
 from wirewatch.errors import ExtractionError, FeedParseError, FetchError
 from wirewatch.net import cache_lifetime, fetch, host_key
 from wirewatch.settings import Settings
-from worker import websub
+from worker import politeness, websub
 from worker.assign import assign_story
 from worker.dispatch import Dispatcher
 from worker.extract import extract_article, extract_from_feed
 from worker.feeds import parse_feed
-from worker.politeness import Verdict, before_page_request
+from worker.politeness import Verdict
 from worker.tagging import TopicMatcher, tag_article
 
 log = logging.getLogger(__name__)
@@ -198,25 +198,30 @@ def process_article(article_id: int, *, ctx: Context, token: str | None = None) 
     s = ctx.settings
     now = utcnow()
     with session_scope(s.database_url) as session:
-        if not article_store.claim_article(
+        claim = article_store.claim_article(
             session=session, article_id=article_id, now=now, lease=s.stuck_after, token=token
-        ):
+        )
+        if claim is None:
             return None
-        article = article_store.get_article(session=session, article_id=article_id)
-        assert article is not None
-        url, attempts = article.url, article.attempts
-        feed_title, feed_content = article.feed_title, article.feed_content
-        feed_published = article.feed_published
+        url, attempts = claim.url, claim.attempts
+        feed_title, feed_content = claim.feed_title, claim.feed_content
+        feed_published = claim.feed_published
         if attempts > s.max_attempts:
             article_store.fail_article(
                 session=session,
                 article_id=article_id,
                 now=now,
-                error=f"gave up after {attempts - 1} attempts; last error: {article.error}",
+                error=f"gave up after {attempts - 1} attempts; last error: {claim.error}",
             )
             return "failed"
-    host = host_key(url) if url else None
-    verdict = before_page_request(ctx, url=url, host=host, now=now) if url else Verdict()
+        host = host_key(url) if url else None
+        verdict = (
+            politeness.check_page(ctx, session=session, url=url, host=host, now=now)
+            if url
+            else Verdict()
+        )
+    if verdict is None:  # the host's robots.txt is not known yet: fetched outside the claim
+        verdict = politeness.before_page_request(ctx, url=url, host=host, now=now)
     if verdict.wait > 0:
         with session_scope(s.database_url) as session:
             article_store.release_article(
@@ -260,7 +265,7 @@ def process_article(article_id: int, *, ctx: Context, token: str | None = None) 
 
     now = utcnow()
     with session_scope(s.database_url) as session:
-        stored = article_store.complete_article(
+        article = article_store.complete_article(
             session=session,
             article_id=article_id,
             now=now,
@@ -277,9 +282,8 @@ def process_article(article_id: int, *, ctx: Context, token: str | None = None) 
             extraction_method=result.method,
             wire_source=result.wire_source,
         )
-        if not stored:
+        if article is None:
             return None  # the claim was lost: its lease ran out and another worker took it
-        article = article_store.get_article(session=session, article_id=article_id)
         assignment = assign_story(
             session=session, article=article, now=now, window_days=s.dedup_window_days
         )

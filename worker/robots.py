@@ -45,13 +45,28 @@ def fetch_robots(url: str, *, settings: Settings) -> str:
     return response.content.decode("utf-8", errors="replace")
 
 
+class ParsedRobots:
+    """One robots.txt, parsed once, asked about many URLs."""
+
+    def __init__(self, robots_txt: str) -> None:
+        self._parser: RobotFileParser | None = None
+        if robots_txt.strip():
+            self._parser = RobotFileParser()
+            self._parser.parse(robots_txt.splitlines())
+
+    def rules(self, url: str, *, user_agent: str) -> RobotsRules:
+        if self._parser is None:
+            return RobotsRules(allowed=True, crawl_delay=None)
+        agent = user_agent.split("/", 1)[0]
+        delay = self._parser.crawl_delay(agent)
+        return RobotsRules(
+            allowed=self._parser.can_fetch(agent, url), crawl_delay=float(delay) if delay else None
+        )
+
+
+def parse_robots(robots_txt: str) -> ParsedRobots:
+    return ParsedRobots(robots_txt)
+
+
 def rules_for(robots_txt: str, url: str, *, user_agent: str) -> RobotsRules:
-    if not robots_txt.strip():
-        return RobotsRules(allowed=True, crawl_delay=None)
-    parser = RobotFileParser()
-    parser.parse(robots_txt.splitlines())
-    agent = user_agent.split("/", 1)[0]
-    delay = parser.crawl_delay(agent)
-    return RobotsRules(
-        allowed=parser.can_fetch(agent, url), crawl_delay=float(delay) if delay else None
-    )
+    return ParsedRobots(robots_txt).rules(url, user_agent=user_agent)

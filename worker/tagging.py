@@ -8,8 +8,10 @@ the outbox's unique key decides, whatever the number of copies, workers or retri
 from __future__ import annotations
 
 import threading
+import time
 from datetime import datetime
 
+from sqlalchemy import select
 from sqlmodel import Session
 
 from storage import deliveries as delivery_store
@@ -17,6 +19,8 @@ from storage import subscriptions as subscription_store
 from storage import topics as topic_store
 from storage.models import Article, Feed
 from worker.topics import Document, TopicIndex
+
+FEED_NAME_TTL = 60.0  # seconds a renamed feed may still be matched under its old name
 
 
 class TopicMatcher:
@@ -26,6 +30,19 @@ class TopicMatcher:
         self._lock = threading.Lock()
         self._version: tuple | None = None
         self._index = TopicIndex([])
+        self._feeds: dict[int, tuple[float, str]] = {}
+
+    def feed_name(self, session: Session, feed_id: int) -> str:
+        """The feed's name as topics see it (`feed:` and `source:`), kept FEED_NAME_TTL seconds."""
+        kept = self._feeds.get(feed_id)
+        if kept is not None and time.monotonic() - kept[0] < FEED_NAME_TTL:
+            return kept[1]
+        row = session.execute(select(Feed.title, Feed.url).where(Feed.id == feed_id)).first()
+        name = (row.title or row.url) if row is not None else ""
+        if len(self._feeds) > 10_000:
+            self._feeds.clear()
+        self._feeds[feed_id] = (time.monotonic(), name)
+        return name
 
     def index(self, session: Session) -> TopicIndex:
         version = topic_store.topics_version(session=session)
@@ -36,8 +53,7 @@ class TopicMatcher:
             return self._index
 
 
-def document_for(article: Article, feed: Feed | None) -> Document:
-    feed_name = (feed.title or feed.url) if feed else ""
+def document_for(article: Article, feed_name: str) -> Document:
     return Document(
         title=article.title or article.feed_title or "",
         text=article.text or "",
@@ -53,8 +69,8 @@ def tag_article(
 ) -> list[int]:
     """Match the article against every topic, record the matches, and create the deliveries of
     topics new to its story. Returns the ids of deliveries to send now."""
-    feed = session.get(Feed, article.feed_id)
-    topic_ids = matcher.index(session).match(document_for(article, feed))
+    feed_name = matcher.feed_name(session, article.feed_id)
+    topic_ids = matcher.index(session).match(document_for(article, feed_name))
     new_topics = topic_store.record_matches(
         session=session, article_id=article.id, story_id=story_id, topic_ids=topic_ids, now=now
     )

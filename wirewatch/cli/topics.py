@@ -15,7 +15,7 @@ from storage import subscriptions as subscription_store
 from storage import topics as topic_store
 from storage.db import session_scope
 from storage.migrate import check_migrated
-from storage.models import Feed, Story
+from storage.models import Story
 from storage.users import get_or_create_user
 from wirewatch.cli import fail, settings_or_exit
 
@@ -108,8 +108,8 @@ def test(
     with session_scope(settings.database_url) as session:
         for story in story_store.list_stories(session=session, limit=last):
             for member in story_store.members(session=session, story_id=story.id):
-                feed = session.get(Feed, member.article.feed_id)
-                if index.match(document_for(member.article, feed)):
+                feed_name = member.feed_title or member.feed_url
+                if index.match(document_for(member.article, feed_name)):
                     hits.append(story)
                     break
     if as_json:
