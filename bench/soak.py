@@ -20,6 +20,7 @@ articles, and the ledger. Exits 1 if an item or alert was lost or duplicated.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import tempfile
@@ -71,6 +72,7 @@ def main() -> int:
     parser.add_argument("--topics", type=int, default=100)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--drain", type=float, default=600, help="longest wait after publishing")
+    parser.add_argument("--json", type=Path, help="also write the figures and ledger here")
     args = parser.parse_args()
     load, note = deskrun.load_note()
     console.rule("[bold]Wirewatch soak benchmark")
@@ -208,7 +210,7 @@ def report(args, result, ledger, started, warm, end, size, articles) -> int:  # 
         mem.add_column(col, justify="left" if col == "process" else "right")
     for name in end:
         s, w, e = (sum(x.get(name, [])) for x in (started, warm, end))
-        growth = (e - w) / w * 100 if w else 0.0
+        growth = _growth(w, e)
         flag = "[red]" if growth > 10 else ""
         mem.add_row(name, f"{s:.0f}", f"{w:.0f}", f"{e:.0f}", f"{flag}{growth:+.0f}%")
     console.print(mem)
@@ -250,6 +252,40 @@ def report(args, result, ledger, started, warm, end, size, articles) -> int:  # 
     ):
         if items:
             console.print(f"[red]{name}[/red] (first 10): {items[:10]}")
+    if args.json:
+        growth = {name: _growth(sum(warm.get(name, [])), sum(end.get(name, []))) for name in end}
+        args.json.write_text(
+            json.dumps(
+                {
+                    "minutes": args.minutes,
+                    "feeds": args.feeds,
+                    "articles_per_second": during / seconds,
+                    "articles_finished": total,
+                    "drain_seconds": result["drain"],
+                    "alert_latency_p95": p(0.95) if latencies else None,
+                    "alerts_received": ledger.alerts_received,
+                    "rss_growth_percent": growth,
+                    "db_mib_per_1000_articles": size / 1024**2 / max(1, articles) * 1000,
+                    "ok": ledger.ok,
+                    "ledger": {
+                        "published": ledger.published,
+                        "served": ledger.served,
+                        "stored": ledger.stored,
+                        "by_state": ledger.by_state,
+                        "lost_items": ledger.lost_items,
+                        "duplicated_items": ledger.duplicated_items,
+                        "unfinished": ledger.unfinished,
+                        "failed_without_reason": ledger.failed_without_reason,
+                        "lost_alerts": ledger.lost_alerts,
+                        "unsent_alerts": ledger.unsent_alerts,
+                        "duplicated_alerts": ledger.duplicated_alerts,
+                        "dedup_misses": ledger.dedup_misses,
+                    },
+                },
+                indent=2,
+                default=str,
+            )
+        )
     load, note = deskrun.load_note()
     console.print(f"load average at the end: {load:.2f}")
     if note:
@@ -259,6 +295,11 @@ def report(args, result, ledger, started, warm, end, size, articles) -> int:  # 
         return 1
     console.print("[green]OK[/green]: every served item stored once, every alert received once")
     return 0
+
+
+def _growth(warm: float, end: float) -> float:
+    """RSS growth since the warm-up, in percent."""
+    return (end - warm) / warm * 100 if warm else 0.0
 
 
 if __name__ == "__main__":

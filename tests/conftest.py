@@ -86,3 +86,9 @@ def _server() -> LocalServer:
 def server(_server: LocalServer) -> LocalServer:
     _server.reset()
     return _server
+
+
+def pytest_collection_modifyitems(items) -> None:  # noqa: ANN001
+    """The longest tests (marked slow) first, so the test processes finish together rather than
+    one of them starting a six-minute run at the end."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
