@@ -5,8 +5,16 @@ requests per second of `GET /api/stories` served by uvicorn with 2 workers.
     .venv/bin/python bench/api.py --full          # 1M articles
     .venv/bin/python bench/api.py --db postgres --articles 300000
 
-Articles are generated (Zipf-distributed words, a few topical terms) and bulk INSERTed, not run
-through the pipeline; 4 articles per story. PostgreSQL: WIREWATCH_TEST_PG (admin URL).
+Articles come from bench/api_data.py (Zipf-worded, in themed stories; bulk-loaded, not run
+through the pipeline). Each search runs what `GET /api/articles` runs (storage.search with
+limit+1 rows) for a mix of single common and rare terms, two-term AND, phrases, prefix, OR and
+NOT, each without filters, with one filter (topic, feed, wire, since, lang), on its first page
+and on the page its cursor names; story search is `GET /api/stories?q=`. Latency is wall time
+and CPU time (this thread plus the PostgreSQL backend's, from /proc/PID/schedstat: the figure
+that does not depend on what else the machine runs; the load average is printed beside them).
+
+PostgreSQL: WIREWATCH_BENCH_PG (admin URL); the database is named PREFIX + random and dropped
+afterwards (unless --keep); the SQLite file lives in a temporary folder.
 """
 
 from __future__ import annotations
@@ -14,6 +22,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import shutil
 import statistics
 import subprocess
 import sys
@@ -21,124 +30,117 @@ import tempfile
 import threading
 import time
 import uuid
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
 import psycopg
-from sqlalchemy import insert
+from sqlalchemy import text as sql_text
+from sqlmodel import Session
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from api.query import text_query  # noqa: E402
+from bench.api_data import Archive, archive_of, fill_postgres, fill_sqlite  # noqa: E402
 from storage.db import get_engine, session_scope  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
-from storage.models import Article, Feed, Story  # noqa: E402
-from storage.search import search_articles, search_stories  # noqa: E402
-from storage.users import create_key, create_user  # noqa: E402
+from storage.search import Filters, search_articles, search_stories  # noqa: E402
+from storage.users import create_key  # noqa: E402
 
-PG_ADMIN = os.environ.get("WIREWATCH_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
+PG_ADMIN = os.environ.get("WIREWATCH_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
+PAGE = 20  # the API's default page; it asks storage for one row more to know there is a next
+# (kind, search text); document frequencies at 1M are in the comments
 QUERIES = [
-    "treaty",
-    "inflation",
-    "parliament AND budget",
-    '"central bank"',
-    "elect*",
-    "storm OR flood",
-    "minister -sport",
-    "title:election",
-    "w123",
-    "w5 AND w77",
-]
-TOPICAL = [
-    "treaty",
-    "inflation",
-    "parliament",
-    "budget",
-    "central",
-    "bank",
-    "election",
-    "elections",
-    "elected",
-    "storm",
-    "flood",
-    "minister",
-    "sport",
+    ("common", "w30"),  # ~50% of articles
+    ("common", "w300"),  # ~7%
+    ("common", "election"),  # the most popular theme, ~13%
+    ("common", "inflation"),  # ~5%
+    ("rare", "w20000"),  # ~0.1%
+    ("rare", "w49999"),  # ~0.04%
+    ("rare", "referendum"),  # the least popular theme, ~0.3%
+    ("and", "w300 AND w500"),
+    ("and", "election AND campaign"),
+    ("and", "w30 AND w3000"),
+    ("phrase", '"central bank"'),
+    ("phrase", '"w1 w2"'),  # common words next to each other: ~60%
+    ("phrase", '"polling stations"'),
+    ("other", "elect*"),
+    ("other", "storm OR flood"),
+    ("other", "minister -sport"),
+    ("other", "title:election"),
 ]
 
 
-def words(rng: random.Random, n: int) -> str:
-    out = []
-    for _ in range(n):
-        if rng.random() < 0.002:
-            out.append(rng.choice(TOPICAL))
-        else:
-            out.append(f"w{min(int(rng.paretovariate(1.1)), 20000)}")
-    return " ".join(out)
+@dataclass(frozen=True)
+class Case:
+    kind: str
+    q: str
+    filters: Filters
+    filter_name: str
+    page: str  # "first" or "next" (the page the first page's cursor names)
 
 
-def fill(url: str, n: int) -> None:
-    rng = random.Random(7)
-    engine = get_engine(url)
-    t0 = datetime(2026, 1, 1, tzinfo=UTC)
-    with engine.begin() as conn:
-        conn.execute(
-            insert(Feed),
-            [
-                {
-                    "url": f"https://f{i}.test/rss",
-                    "title": f"Outlet {i}",
-                    "next_poll_at": t0,
-                    "created_at": t0,
-                    "error_count": 0,
-                    "disabled": False,
-                }
-                for i in range(1, 21)
-            ],
+def cases(archive: Archive) -> list[Case]:
+    """Every query unfiltered and with each filter, on its first and its next page."""
+    week = archive.newest - timedelta(days=7)
+    filters = [
+        ("none", Filters()),
+        ("topic", Filters(topic_id=archive.topic_ids[0])),
+        ("feed", Filters(feed_id=7)),
+        ("wire", Filters(wire="reuters")),
+        ("since", Filters(since=week)),
+        ("lang", Filters(lang="de")),
+    ]
+    return [
+        Case(kind, q, f, name, page)
+        for kind, q in QUERIES
+        for name, f in filters
+        for page in ("first", "next")
+    ]
+
+
+def _run_ns(pid: int | None) -> int:
+    """CPU time a local PostgreSQL backend has used (ns; /proc/PID/schedstat), 0 without one."""
+    if pid is None:
+        return 0
+    return int(Path(f"/proc/{pid}/schedstat").read_text().split()[0])
+
+
+@contextmanager
+def _timed(session: Session, out: list[tuple[float, float]]) -> Iterator[None]:
+    """Append (wall ms, CPU ms of this thread and of the database backend) of the block."""
+    pid = None
+    if session.get_bind().dialect.name == "postgresql":
+        pid = session.execute(sql_text("SELECT pg_backend_pid()")).scalar()
+    server, cpu, wall = _run_ns(pid), time.thread_time_ns(), time.perf_counter_ns()
+    yield
+    wall, cpu = time.perf_counter_ns() - wall, time.thread_time_ns() - cpu
+    out.append((wall / 1e6, (cpu + _run_ns(pid) - server) / 1e6))
+
+
+def run_case(url: str, case: Case) -> tuple[float, float]:
+    """(wall, CPU) milliseconds of the storage work behind one `GET /api/articles` page."""
+    out: list[tuple[float, float]] = []
+    offset = PAGE if case.page == "next" else 0
+    with session_scope(url, readonly=True) as session, _timed(session, out):
+        search_articles(
+            session=session,
+            text=text_query(case.q),
+            filters=case.filters,
+            limit=PAGE + 1,
+            offset=offset,
         )
-        stories = n // 4
-        for start in range(0, stories, 10_000):
-            conn.execute(
-                insert(Story),
-                [
-                    {
-                        "id": i + 1,
-                        "title": f"story {i}",
-                        "first_seen_at": t0 + timedelta(minutes=i),
-                        "updated_at": t0 + timedelta(minutes=i),
-                        "member_count": 4,
-                    }
-                    for i in range(start, min(stories, start + 10_000))
-                ],
-            )
-    batch = 5_000
-    for start in range(0, n, batch):
-        rows = []
-        for i in range(start, min(n, start + batch)):
-            when = t0 + timedelta(minutes=i // 4)
-            rows.append(
-                {
-                    "id": i + 1,
-                    "feed_id": i % 20 + 1,
-                    "entry_key": f"e{i}",
-                    "url": f"https://x/{i}",
-                    "title": words(rng, 8),
-                    "text": words(rng, 250),
-                    "state": "processed",
-                    "state_changed_at": when,
-                    "created_at": when,
-                    "published": when,
-                    "attempts": 1,
-                    "story_id": i // 4 + 1 if i // 4 < n // 4 else None,
-                    "language": "en",
-                    "word_count": 250,
-                }
-            )
-        with engine.begin() as conn:
-            conn.execute(insert(Article), rows)
-    if url.startswith("postgresql"):
-        with engine.begin() as conn:
-            conn.exec_driver_sql("ANALYZE")
+    return out[0]
+
+
+def run_story_search(url: str, q: str) -> tuple[float, float]:
+    out: list[tuple[float, float]] = []
+    with session_scope(url, readonly=True) as session, _timed(session, out):
+        search_stories(session=session, text=text_query(q), limit=PAGE + 1)
+    return out[0]
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -146,37 +148,46 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
 
 
-def search_latency(url: str, rounds: int) -> dict:
-    timings: dict[str, list[float]] = {q: [] for q in QUERIES}
-    for _ in range(rounds):
-        for q in QUERIES:
-            text = text_query(q)
-            start = time.perf_counter()
-            with session_scope(url) as session:
-                search_articles(session=session, text=text, limit=21)
-            timings[q].append((time.perf_counter() - start) * 1000)
-    every = [t for ts in timings.values() for t in ts]
-    stories = []
-    for _ in range(rounds):
-        start = time.perf_counter()
-        with session_scope(url) as session:
-            search_stories(session=session, text=text_query("treaty"), limit=21)
-        stories.append((time.perf_counter() - start) * 1000)
+def _p(values: list[float]) -> tuple[float, float]:
+    return statistics.median(values), percentile(values, 95)
+
+
+def search_latency(url: str, archive: Archive, rounds: int) -> dict:
+    mix = cases(archive)
+    for case in mix[:: max(1, len(mix) // 20)]:  # warm the caches a little
+        run_case(url, case)
+    timings: dict[Case, list[tuple[float, float]]] = {c: [] for c in mix}
+    for r in range(rounds):
+        for case in random.Random(r).sample(mix, len(mix)):
+            timings[case].append(run_case(url, case))
+    stories = {q: [run_story_search(url, q) for _ in range(rounds)] for _, q in QUERIES}
+
+    def summary(select: Callable[[Case], bool], i: int) -> tuple[float, float]:
+        return _p([t[i] for c, ts in timings.items() if select(c) for t in ts])
+
+    kinds = dict.fromkeys(k for k, _ in QUERIES)
+    filters = dict.fromkeys(c.filter_name for c in mix)
+    worst = sorted(timings, key=lambda c: -statistics.median(t[1] for t in timings[c]))[:3]
+    story_times = [t for ts in stories.values() for t in ts]
     return {
-        "p50": statistics.median(every),
-        "p95": percentile(every, 95),
-        "worst_query": max(timings, key=lambda q: percentile(timings[q], 95)),
-        "worst_p95": max(percentile(ts, 95) for ts in timings.values()),
-        "stories_p95": percentile(stories, 95),
+        "wall": summary(lambda c: True, 0),
+        "cpu": summary(lambda c: True, 1),
+        "count": sum(len(ts) for ts in timings.values()),
+        "by_kind": {k: summary(lambda c, k=k: c.kind == k, 1) for k in kinds},
+        "by_filter": {f: summary(lambda c, f=f: c.filter_name == f, 1) for f in filters},
+        "worst": [(c, statistics.median(t[1] for t in timings[c])) for c in worst],
+        "stories_wall": _p([t[0] for t in story_times]),
+        "stories_cpu": _p([t[1] for t in story_times]),
+        "stories_worst": max(stories, key=lambda q: statistics.median(t[1] for t in stories[q])),
     }
 
 
-def requests_per_second(url: str, seconds: float = 10.0, threads: int = 8) -> float:
+def requests_per_second(url: str, user_id: int, seconds: float = 10.0, threads: int = 8) -> float:
     with session_scope(url) as session:
-        user = create_user(session=session, name=f"bench-{uuid.uuid4().hex[:6]}")
-        keys = [create_key(session=session, user_id=user.id) for _ in range(400)]
+        keys = [create_key(session=session, user_id=user_id) for _ in range(400)]
     port = 18000 + random.randint(0, 999)
     env = {**os.environ, "WIREWATCH_DATABASE_URL": url, "WIREWATCH_LOG_LEVEL": "WARNING"}
+    env.pop("WIREWATCH_BROKER_URL", None)
     server = subprocess.Popen(
         [
             sys.executable,
@@ -197,12 +208,17 @@ def requests_per_second(url: str, seconds: float = 10.0, threads: int = 8) -> fl
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(200):
+        for _ in range(300):
             try:
                 if httpx.get(base + "/healthz", timeout=1).status_code == 200:
                     break
             except httpx.HTTPError:
                 time.sleep(0.1)
+        else:
+            raise RuntimeError("uvicorn did not start")
+        with httpx.Client(base_url=base, timeout=30) as client:  # both workers up, keys used
+            for key in keys:
+                client.get("/api/stories", headers={"Authorization": f"Bearer {key}"})
         done, errors = [0] * threads, [0] * threads
         stop = time.monotonic() + seconds
 
@@ -213,7 +229,7 @@ def requests_per_second(url: str, seconds: float = 10.0, threads: int = 8) -> fl
                     key = keys[(i * 1000 + n) % len(keys)]
                     r = client.get("/api/stories", headers={"Authorization": f"Bearer {key}"})
                     n += 1
-                    if r.status_code == 200:
+                    if r.status_code == 200 and len(r.json()["items"]) == PAGE:
                         done[i] += 1
                     else:
                         errors[i] += 1
@@ -224,27 +240,72 @@ def requests_per_second(url: str, seconds: float = 10.0, threads: int = 8) -> fl
         for t in pool:
             t.join()
         if sum(errors):
-            print(f"  ({sum(errors)} non-200 answers)")
+            print(f"  ({sum(errors)} answers not 200 with a full page)")
         return sum(done) / seconds
     finally:
         server.terminate()
         server.wait(timeout=20)
 
 
-def database(kind: str, tmp: Path):  # noqa: ANN201
+@contextmanager
+def database(kind: str, prefix: str, folder: str | None, keep: bool) -> Iterator[str]:
+    """A new database at the current schema, removed afterwards (unless `keep`)."""
     if kind == "sqlite":
-        return f"sqlite:///{tmp / 'bench.db'}", lambda: None
-    name = f"ww_bench_{uuid.uuid4().hex[:8]}"
+        tmp = tempfile.mkdtemp(prefix="ww-bench-api-", dir=folder)
+        url = f"sqlite:///{Path(tmp) / 'bench.db'}"
+        try:
+            upgrade(url)
+            yield url
+        finally:
+            get_engine(url).dispose()
+            if keep:
+                print(f"  kept: --url {url}")
+            else:
+                shutil.rmtree(tmp)
+        return
+    name = f"{prefix}{uuid.uuid4().hex[:8]}"
     with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
-    base = PG_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://", 1)
+    url = f"{PG_ADMIN.rsplit('/', 1)[0]}/{name}".replace("postgresql://", "postgresql+psycopg://")
+    try:
+        upgrade(url)
+        yield url
+    finally:
+        get_engine(url).dispose()
+        if keep:
+            print(f"  kept: --url {url}")
+        else:
+            with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
-    def drop() -> None:
-        get_engine(f"{base}/{name}").dispose()
-        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
-    return f"{base}/{name}", drop
+def fill(kind: str, url: str, n: int) -> Archive:
+    if kind == "sqlite":
+        return fill_sqlite(url.split(":///", 1)[1], n)
+    return fill_postgres(url.replace("postgresql+psycopg://", "postgresql://"), n)
+
+
+def report(kind: str, n: int, s: dict, load: tuple[float, ...]) -> None:
+    (w50, w95), (c50, c95) = s["wall"], s["cpu"]
+    print(
+        f"{kind} {n:,} articles, {s['count']} searches (load {load[0]:.2f} {load[1]:.2f}):\n"
+        f"  search       CPU p50 {c50:6.1f} ms  p95 {c95:6.1f} ms   "
+        f"wall p50 {w50:6.1f} ms  p95 {w95:6.1f} ms"
+    )
+    (w50, w95), (c50, c95) = s["stories_wall"], s["stories_cpu"]
+    print(
+        f"  story search CPU p50 {c50:6.1f} ms  p95 {c95:6.1f} ms   "
+        f"wall p50 {w50:6.1f} ms  p95 {w95:6.1f} ms  (slowest {s['stories_worst']!r})"
+    )
+    for title, part in (("query kind", "by_kind"), ("filter", "by_filter")):
+        cells = "  ".join(f"{k} {p50:.1f}/{p95:.1f}" for k, (p50, p95) in s[part].items())
+        print(f"  CPU p50/p95 ms by {title}: {cells}")
+    slowest = "; ".join(f"{c.q!r} {c.filter_name} {c.page} {ms:.0f} ms" for c, ms in s["worst"])
+    print(f"  slowest (CPU): {slowest}")
+    print(
+        "  (CPU: the client thread plus the PostgreSQL backend, from /proc/PID/schedstat; "
+        "wall: as a caller waits, on a shared machine)"
+    )
 
 
 def main() -> None:
@@ -252,29 +313,42 @@ def main() -> None:
     parser.add_argument("--full", action="store_true", help="1M articles")
     parser.add_argument("--articles", type=int, default=None)
     parser.add_argument("--db", choices=["sqlite", "postgres", "both"], default="both")
-    parser.add_argument("--rounds", type=int, default=10)
-    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--rounds", type=int, default=3, help="times each search runs")
+    parser.add_argument("--seconds", type=float, default=10.0, help="of GET /api/stories")
+    parser.add_argument("--no-rps", action="store_true", help="skip the requests/s figure")
+    parser.add_argument("--pg-prefix", default="ww_bench_", help="PostgreSQL database name prefix")
+    parser.add_argument("--tmp", default=None, help="folder for the SQLite file")
+    parser.add_argument("--keep", action="store_true", help="keep the databases, print their URL")
+    parser.add_argument("--url", default=None, help="measure a database kept by --keep (as is)")
     args = parser.parse_args()
+    if args.url:
+        kind = "sqlite" if args.url.startswith("sqlite") else "postgres"
+        upgrade(args.url)  # a kept database gets the migrations written since
+        measure(kind, args.url, archive_of(args.url), args)
+        return
     n = args.articles or (1_000_000 if args.full else 100_000)
     kinds = ["sqlite", "postgres"] if args.db == "both" else [args.db]
     for kind in kinds:
-        with tempfile.TemporaryDirectory() as tmp:
-            url, drop = database(kind, Path(tmp))
-            try:
-                upgrade(url)
-                start = time.perf_counter()
-                fill(url, n)
-                print(f"{kind}: {n} articles inserted in {time.perf_counter() - start:.0f} s")
-                s = search_latency(url, args.rounds)
-                print(
-                    f"  search p50 {s['p50']:.1f} ms, p95 {s['p95']:.1f} ms "
-                    f"(slowest query {s['worst_query']!r}: p95 {s['worst_p95']:.1f} ms); "
-                    f"story search p95 {s['stories_p95']:.1f} ms"
-                )
-                rps = requests_per_second(url, args.seconds)
-                print(f"  GET /api/stories: {rps:.0f} requests/s (uvicorn, 2 workers)")
-            finally:
-                drop()
+        with database(kind, args.pg_prefix, args.tmp, args.keep) as url:
+            start = time.perf_counter()
+            archive = fill(kind, url, n)
+            print(
+                f"{kind}: {n:,} articles in {archive.stories:,} stories loaded in "
+                f"{time.perf_counter() - start:.0f} s"
+            )
+            measure(kind, url, archive, args)
+
+
+def measure(kind: str, url: str, archive: Archive, args: argparse.Namespace) -> None:
+    s = search_latency(url, archive, args.rounds)
+    report(kind, archive.articles, s, os.getloadavg())
+    if not args.no_rps:
+        rps = requests_per_second(url, archive.user_id, args.seconds)
+        load = os.getloadavg()
+        print(
+            f"  GET /api/stories: {rps:.0f} requests/s (uvicorn, 2 workers, 8 client "
+            f"threads; load {load[0]:.2f})"
+        )
 
 
 if __name__ == "__main__":

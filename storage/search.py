@@ -3,20 +3,31 @@
 The match expression arrives already translated (`TextQuery`: every term quoted by the caller),
 so no user text reaches the SQL but as bound parameters. Pages are keyset (newest first, by id
 or by first sighting) or, for ranked results, offset-based.
+
+Relevance ranks the newest RANKED_MATCHES matches (after filters), not every match: ranking a
+common word's hundreds of thousands of matches costs seconds, finding the newest few hundred
+takes milliseconds. FTS5 walks its index newest first; PostgreSQL probes the newest ids, then
+searches a window of ids sized by the share that matched, then everything. Older matches are
+reached with `ranked=False` (newest first, paged by id) or with narrower filters (`until`...).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Select, and_, func, literal_column, select, table
+from sqlalchemy import text as text_sql
 from sqlmodel import Session
 
 from storage.db import is_postgres
 from storage.models import Article, ArticleTopic, Feed, Story, StoryTopic
 
-MAX_OFFSET = 10_000  # ranked pages go this deep; narrow the query or the filters beyond it
+RANKED_MATCHES = 200  # relevance orders this many newest matches; pages go no deeper
+MAX_OFFSET = RANKED_MATCHES
+_PROBE = 2_000  # PostgreSQL first looks for the newest matches among this many newest ids
 
 
 @dataclass(frozen=True)
@@ -49,23 +60,86 @@ class ArticleHit:
 _FTS = table("article_fts")
 
 
+def _tsquery(text: TextQuery):  # noqa: ANN202
+    return func.to_tsquery(literal_column("'simple'::regconfig"), text.tsquery)
+
+
+_VECTOR = literal_column("article.search_vector")
+_FTS_ROWID = literal_column("article_fts.rowid")
+
+
 def _matching_ids(session: Session, text: TextQuery) -> Select:
     """ids of the articles matching `text` (a subquery), with their relevance as `score`."""
     if is_postgres(session):
-        vector = literal_column("article.search_vector")
-        tsq = func.to_tsquery(literal_column("'simple'::regconfig"), text.tsquery)
-        return select(
-            Article.id.label("id"), func.ts_rank_cd(vector, tsq).label("score")
-        ).where(vector.op("@@")(tsq))
+        tsq = _tsquery(text)
+        return select(Article.id.label("id"), func.ts_rank_cd(_VECTOR, tsq).label("score")).where(
+            _VECTOR.op("@@")(tsq)
+        )
     fts = literal_column("article_fts")
     return (
-        select(
-            literal_column("article_fts.rowid").label("id"),
-            (-func.bm25(fts, 4.0, 1.0)).label("score"),
-        )
+        select(_FTS_ROWID.label("id"), (-func.bm25(fts, 4.0, 1.0)).label("score"))
         .select_from(_FTS)
         .where(fts.op("MATCH")(text.fts5))
     )
+
+
+def _newest_matches(
+    session: Session, text: TextQuery, filters: Filters, *, limit: int, before_id: int | None
+) -> list[int]:
+    """ids of the newest `limit` articles matching `text` and `filters` (below `before_id`)."""
+    if not is_postgres(session):
+        query = (
+            select(_FTS_ROWID)
+            .select_from(_FTS)
+            .join(Article, Article.id == _FTS_ROWID)
+            .where(literal_column("article_fts").op("MATCH")(text.fts5))
+        )
+        if before_id is not None:
+            query = query.where(Article.id < before_id)
+        query = _article_filters(query, filters).order_by(_FTS_ROWID.desc()).limit(limit)
+        return list(session.execute(query).scalars())
+    query = select(Article.id).where(_VECTOR.op("@@")(_tsquery(text)))
+    if before_id is not None:
+        query = query.where(Article.id < before_id)
+    query = _article_filters(query, filters).order_by(Article.id.desc()).limit(limit)
+    top = before_id or (session.execute(select(func.max(Article.id))).scalar() or 0) + 1
+    # Probe the newest ids: enough for a common word; else the share that matched sizes a
+    # window of ids expected to hold the newest `limit` matches twice over.
+    found = list(session.execute(query.where(Article.id >= top - _PROBE)).scalars())
+    if len(found) >= limit or top <= _PROBE:
+        return found
+    window = int(2 * limit * _PROBE / len(found)) if found else top
+    with _bitmap_scans(session):
+        if window < top // 2:  # else the window would be most of the table
+            ids = list(session.execute(query.where(Article.id >= top - window)).scalars())
+            if len(ids) >= limit:
+                return ids
+        return list(session.execute(query).scalars())
+
+
+@contextmanager
+def _bitmap_scans(session: Session) -> Iterator[None]:
+    """Within: no plain index scans on PostgreSQL, and room for exact bitmaps.
+
+    The planner counts `search_vector @@ q` as cheap, but each row an index scan filters that
+    way has its tsvector fetched from TOAST: walking the id index backwards through sparse
+    matches reads thousands. A bitmap AND of the GIN index with the id (or filter) indexes
+    reads only the rows that pass them all (and, for plain words, no tsvector at all).
+    """
+    saved = session.execute(
+        text_sql("SELECT current_setting('enable_indexscan'), current_setting('work_mem')")
+    ).one()
+    session.execute(text_sql("SET LOCAL enable_indexscan = off"))
+    session.execute(text_sql("SET LOCAL work_mem = '32MB'"))
+    try:
+        yield
+    finally:
+        session.execute(
+            text_sql(
+                "SELECT set_config('enable_indexscan', :i, true), set_config('work_mem', :w, true)"
+            ),
+            {"i": saved[0], "w": saved[1]},
+        )
 
 
 def _article_filters(query: Select, f: Filters) -> Select:
@@ -98,22 +172,32 @@ def search_articles(
     offset: int = 0,
     ranked: bool = True,
 ) -> list[ArticleHit]:
-    """Articles matching `text` and `filters`: by relevance (`ranked`, paged by `offset`), else
-    newest first (paged by `before_id`)."""
+    """Articles matching `text` and `filters`: by relevance among the newest RANKED_MATCHES
+    matches (`ranked`, paged by `offset`), else newest first (paged by `before_id`)."""
     base = select(Article, Feed.title, Feed.url).join(Feed, Feed.id == Article.feed_id)
-    base = _article_filters(base, filters)
     if text is None:
+        base = _article_filters(base, filters)
         if before_id is not None:
             base = base.where(Article.id < before_id)
         rows = session.execute(base.order_by(Article.id.desc()).limit(limit)).all()
         return [ArticleHit(a, t, u, None) for a, t, u in rows]
-    matched = _matching_ids(session, text).subquery()
+    if ranked and offset >= RANKED_MATCHES:
+        return []
+    ids = _newest_matches(
+        session, text, filters, limit=RANKED_MATCHES if ranked else limit, before_id=before_id
+    )
+    if not ids:
+        return []
+    if is_postgres(session):  # the ids match: only their rank is left to compute
+        tsq = _tsquery(text)
+        matched = select(Article.id.label("id"), func.ts_rank_cd(_VECTOR, tsq).label("score"))
+        matched = matched.where(Article.id.in_(ids)).subquery()
+    else:  # bm25() needs the MATCH
+        matched = _matching_ids(session, text).where(_FTS_ROWID.in_(ids)).subquery()
     query = base.add_columns(matched.c.score).join(matched, matched.c.id == Article.id)
     if ranked:
         query = query.order_by(matched.c.score.desc(), Article.id.desc()).offset(offset)
     else:
-        if before_id is not None:
-            query = query.where(Article.id < before_id)
         query = query.order_by(Article.id.desc())
     rows = session.execute(query.limit(limit)).all()
     return [ArticleHit(a, t, u, float(s)) for a, t, u, s in rows]
