@@ -81,8 +81,10 @@ def list_articles(
     limit: Limit = DEFAULT_LIMIT,
     cursor_: Annotated[str | None, Query(alias="cursor", max_length=500)] = None,
 ) -> dict:
-    """Articles matching the search text and filters: by relevance when `q` is given (unless
-    `sort=newest`), else newest first. Follow `next_cursor` for the next page."""
+    """Articles matching the search text and filters: by relevance among the newest 200 matches
+    when `q` is given (unless `sort=newest`), else newest first. Relevance pages end after those
+    200; `sort=newest`, `until` or other filters reach older matches. Follow `next_cursor` for
+    the next page."""
     limit = clamp_limit(limit)
     text = parse_text(q)
     f = filters_for(session, user, topic=topic, feed=feed, story=story, wire=wire, lang=lang,

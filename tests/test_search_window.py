@@ -1,0 +1,106 @@
+"""Search over more articles than the newest-ids probe: ranked results are exactly the newest
+RANKED_MATCHES matches, and newest-first pages are exactly what a plain query gives, whether the
+matches are dense (a common word), sparse (a rare one) or only among the oldest articles (the
+window and whole-table paths on PostgreSQL)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import insert, select
+
+from api.query import text_query
+from storage import feeds as feed_store
+from storage.db import session_scope
+from storage.models import Article
+from storage.search import RANKED_MATCHES, Filters, search_articles
+
+N = 3_000
+T0 = datetime(2026, 11, 1, tzinfo=UTC)
+
+
+def words(i: int) -> str:
+    text = ["common", f"batch{i % 7}"]
+    if i % 97 == 0:
+        text.append("rare")
+    if i < 250:
+        text.append("ancient")  # only among the oldest: beyond the newest-ids probe
+    return " ".join(text) + " report"
+
+
+@pytest.fixture
+def filled(db_url: str) -> str:
+    with session_scope(db_url) as s:
+        feed = feed_store.add_feed(session=s, url="https://paper.example/feed.xml")
+        feed_id = feed.id
+    rows = [
+        {
+            "feed_id": feed_id,
+            "entry_key": f"e{i}",
+            "url": f"https://paper.example/{i}",
+            "state": "processed",
+            "state_changed_at": T0,
+            "created_at": T0,
+            "attempts": 1,
+            "title": f"Story {i}",
+            "text": words(i),
+            "language": "en" if i % 2 else "fr",
+            "published": T0 + timedelta(minutes=i),
+        }
+        for i in range(N)
+    ]
+    with session_scope(db_url) as s:
+        s.execute(insert(Article.__table__), rows)
+    return db_url
+
+
+def matching_ids(url: str, predicate, lang: str | None = None) -> list[int]:  # noqa: ANN001
+    with session_scope(url) as s:
+        articles = s.execute(select(Article.id, Article.text, Article.language)).all()
+    return sorted(
+        (a.id for a in articles if predicate(a.text) and (lang is None or a.language == lang)),
+        reverse=True,
+    )
+
+
+@pytest.mark.parametrize(
+    ("q", "predicate"),
+    [
+        ("common", lambda t: "common" in t.split()),
+        ("rare", lambda t: "rare" in t.split()),
+        ("ancient", lambda t: "ancient" in t.split()),
+        ("batch3 rare", lambda t: "batch3" in t.split() and "rare" in t.split()),
+    ],
+)
+def test_ranked_search_ranks_exactly_the_newest_matches(filled: str, q: str, predicate) -> None:  # noqa: ANN001
+    for lang in (None, "fr"):
+        expected = matching_ids(filled, predicate, lang)
+        assert expected, "the fixture has matches for every query"
+        with session_scope(filled) as s:
+            hits = []
+            for offset in range(0, RANKED_MATCHES + 100, 100):
+                page = search_articles(
+                    session=s, text=text_query(q), filters=Filters(lang=lang),
+                    limit=100, offset=offset,
+                )  # fmt: skip
+                hits += [h.article.id for h in page]
+        assert sorted(hits, reverse=True) == expected[:RANKED_MATCHES], (q, lang)
+        assert len(hits) == len(set(hits))
+
+
+@pytest.mark.parametrize("q", ["common", "ancient", "rare"])
+def test_newest_first_pages_reach_every_match(filled: str, q: str) -> None:
+    expected = matching_ids(filled, lambda t: q in t.split())
+    got: list[int] = []
+    before = None
+    with session_scope(filled) as s:
+        while True:
+            page = search_articles(
+                session=s, text=text_query(q), limit=500, before_id=before, ranked=False
+            )
+            if not page:
+                break
+            got += [h.article.id for h in page]
+            before = page[-1].article.id
+    assert got == expected
