@@ -2,17 +2,20 @@
 number of articles in the window grows, on SQLite and PostgreSQL.
 
     .venv/bin/python -m bench.dedup_scale [--sizes 10000,100000] [--full] [--samples 300]
-                                          [--databases sqlite,postgres]
+                                          [--databases sqlite,postgres] [--pg-prefix ww_bench_]
 
-The index is filled with synthetic articles (bench/dedup_index_load.py: 64 band keys + content,
-URL and title keys each, 67 rows per article). Then each measured article, a real ~800-word text
+The index is filled with synthetic articles (bench/dedup_index_load.py: BANDS = 32 band keys +
+content, URL and title keys each, 35 rows per article; COPY on PostgreSQL, key-sorted
+executemany on SQLite, indexes rebuilt after). Then each measured article, a real ~800-word text
 of the extraction benchmark with its words shuffled (so that its keys are its own), has 0-3
 planted candidates (articles sharing 16 of its band keys, one also its title key) and goes
-through exactly what worker.assign.assign_story does with the index, in one transaction:
-fingerprint, dedup_keys, lock_keys, find_candidates, add_keys, commit. Reported per size:
-p50/p95 of the stage (fingerprint..add_keys) and of the whole transaction, the size of the
-dedup_key table with its indexes, and this process's resident memory (the bulk loads run in a
-child process). `--full` adds 1M articles (67M key rows, ~10 GB on PostgreSQL).
+through exactly what worker.assign.assign_story does with the index, inside an open
+transaction: fingerprint, dedup_keys, lock_keys, find_candidates, add_keys, then commit.
+Reported per size: p50/p95 wall time of the stage (fingerprint..add_keys) and of the whole
+transaction, this process's CPU time for both, the p50 of each step, the dedup_key table with
+its indexes, and this process's resident memory (the bulk loads run in a child process).
+`--full` adds 1M articles (35M key rows, about 5 GB per database). On a shared machine read the
+CPU columns: wall time there is mostly waiting for a core (the load average is printed).
 """
 
 from __future__ import annotations
@@ -23,40 +26,53 @@ import os
 import random
 import shutil
 import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
+import psycopg
 from rich.console import Console
 from rich.table import Table
 from sqlalchemy import text as sql
 
-from bench.benchdb import sqlite_file, temp_database
+from bench.benchdb import PG_ADMIN, sqlite_file, temp_database
 from bench.dedup import corpora_path
-from bench.dedup_index_load import load_in_child
+from bench.dedup_index_load import KINDS, load_in_child
 from storage import stories as story_store
-from storage.db import session_scope
+from storage.db import get_engine, session_scope
+from storage.migrate import upgrade
 from storage.models import Article, Story
 from worker.assign import dedup_keys
 from worker.dedup import fingerprint
 
 WINDOW_DAYS = 14.0
+ROWS_PER_ARTICLE = len(KINDS)
+BYTES_PER_ROW = 140  # dedup_key row with its indexes, PostgreSQL (SQLite takes less)
 PLANTED_BANDS = 16
 WARMUP = 20
+
+
+STEPS = ("fingerprint", "lock", "lookup", "insert", "commit")
 
 
 @dataclass
 class Point:
     database: str
     articles: int
-    stage_p50: float
+    stage_p50: float  # fingerprint + keys + lock + lookup + add_keys, wall ms
     stage_p95: float
-    total_p50: float
+    total_p50: float  # stage + commit
     total_p95: float
-    fingerprint_p50: float
-    lookup_p50: float
-    cpu_p50: float
+    stage_cpu_p50: float  # this process's CPU ms for the stage
+    cpu_p50: float  # this process's CPU ms for the whole transaction
+    server_cpu_p50: float  # the PostgreSQL backend's CPU ms for the stage (0 on SQLite)
+    steps_p50: dict[str, float]  # wall ms per step (STEPS)
+    steps_cpu_p50: dict[str, float]  # this process's CPU ms per step
+    key_rows: int
     table_mb: float
     rss_mb: float
     load_s: float
@@ -85,7 +101,7 @@ def table_mb(url: str) -> float:
             n = s.execute(
                 sql(
                     "SELECT sum(pgsize) FROM dbstat WHERE name IN "
-                    "('dedup_key', 'ix_dedup_key_key_created', 'ix_dedup_key_article_id')"
+                    "(SELECT name FROM sqlite_master WHERE tbl_name = 'dedup_key')"
                 )
             ).scalar()
         else:
@@ -96,10 +112,15 @@ def table_mb(url: str) -> float:
 def explain_lookup(url: str, *, keys: list[int]) -> str:
     """The plan of find_candidates' query for `keys` (PostgreSQL: with timings and buffers)."""
     since = datetime.now(UTC) - timedelta(days=WINDOW_DAYS)
+    listed = ", ".join(str(k) for k in keys)
+    match = (
+        f"dedup_key.key IN ({listed})"
+        if url.startswith("sqlite")
+        else f"dedup_key.key = ANY(ARRAY[{listed}]::bigint[])"
+    )
     query = (
         "SELECT dedup_key.article_id, dedup_key.kind, dedup_key.key, article.story_id "
-        "FROM dedup_key JOIN article ON article.id = dedup_key.article_id "
-        f"WHERE dedup_key.key IN ({', '.join(str(k) for k in keys)}) "
+        f"FROM dedup_key JOIN article ON article.id = dedup_key.article_id WHERE {match} "
         "AND dedup_key.created_at >= :since AND dedup_key.article_id != 0 "
         "AND article.story_id IS NOT NULL"
     )
@@ -125,11 +146,29 @@ def _new_article(session, *, key: str, now: datetime, story: bool) -> Article:  
     return a
 
 
+def _backend_pid(session) -> int | None:  # noqa: ANN001
+    """Begin the transaction (assign_story runs inside one) and return the PostgreSQL backend's
+    process id (None on SQLite, whose work is done in this process)."""
+    if session.get_bind().dialect.name != "postgresql":
+        session.connection()
+        return None
+    return session.execute(sql("SELECT pg_backend_pid()")).scalar()
+
+
+def _cpu_ns(pid: int | None) -> int:
+    """CPU time of a local process in ns (/proc/PID/schedstat; 0 for None)."""
+    if pid is None:
+        return 0
+    return int(Path(f"/proc/{pid}/schedstat").read_text().split()[0])
+
+
 def measure(url: str, *, base_text: str, samples: int, seed: int) -> dict:
     """Time `samples` articles (after WARMUP unreported ones) against the current index."""
     words = base_text.split()
     rng = random.Random(seed)
-    stage, total, fp_ms, lookup_ms, cpu, ok = [], [], [], [], [], True
+    stage, total, stage_cpu, cpu, server_cpu, ok = [], [], [], [], [], True
+    steps: dict[str, list[float]] = {step: [] for step in STEPS}
+    steps_cpu: dict[str, list[float]] = {step: [] for step in STEPS}
     for j in range(samples + WARMUP):
         rng.shuffle(words)
         text, title = " ".join(words), f"Sample report {seed}-{j} on the regional budget vote"
@@ -150,28 +189,37 @@ def measure(url: str, *, base_text: str, samples: int, seed: int) -> dict:
                     now=now,
                 )
             article_id = _new_article(s, key=f"measured-{seed}-{j}", now=now, story=False).id
-        c0, t0 = time.process_time(), time.perf_counter()
         with session_scope(url) as s:
+            # assign_story runs inside the transaction that stores the article: begin it (and
+            # check the pooled connection out) before the clock starts.
+            backend = _backend_pid(s)
+            b0, c0, t0 = _cpu_ns(backend), time.process_time(), time.perf_counter()
             fp = fingerprint(text, title=title)
             keys = dedup_keys(
                 fp, text=text, canonical_url=f"http://o.invalid/{seed}/{j}", title=title
             )
-            t1 = time.perf_counter()
+            t1, c1 = time.perf_counter(), time.process_time()
             story_store.lock_keys(session=s, keys=[k for _, k in keys])
+            t2, c2 = time.perf_counter(), time.process_time()
             found = story_store.find_candidates(
                 session=s, keys=keys, since=now - timedelta(days=WINDOW_DAYS), exclude=article_id
             )
-            t2 = time.perf_counter()
+            t3, c3 = time.perf_counter(), time.process_time()
             story_store.add_keys(session=s, article_id=article_id, keys=keys, now=now)
-            t3 = time.perf_counter()
-        t4, c4 = time.perf_counter(), time.process_time()
+            t4, c4, b4 = time.perf_counter(), time.process_time(), _cpu_ns(backend)
+        t5, c5 = time.perf_counter(), time.process_time()
         ok &= len({c.story_id for c in found}) == planted
         if j >= WARMUP:
-            stage.append(t3 - t0)
-            total.append(t4 - t0)
-            fp_ms.append(t1 - t0)
-            lookup_ms.append(t2 - t1)
-            cpu.append(c4 - c0)
+            stage.append(t4 - t0)
+            total.append(t5 - t0)
+            stage_cpu.append(c4 - c0)
+            cpu.append(c5 - c0)
+            server_cpu.append((b4 - b0) / 1e9)
+            walls = (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4)
+            cpus = (c1 - c0, c2 - c1, c3 - c2, c4 - c3, c5 - c4)
+            for step, dt, dc in zip(STEPS, walls, cpus, strict=True):
+                steps[step].append(dt)
+                steps_cpu[step].append(dc)
 
     def q(xs: list[float], p: int) -> float:
         return float(np.percentile(xs, p) * 1000)
@@ -181,12 +229,42 @@ def measure(url: str, *, base_text: str, samples: int, seed: int) -> dict:
         "stage_p95": q(stage, 95),
         "total_p50": q(total, 50),
         "total_p95": q(total, 95),
-        "fingerprint_p50": q(fp_ms, 50),
-        "lookup_p50": q(lookup_ms, 50),
+        "stage_cpu_p50": q(stage_cpu, 50),
         "cpu_p50": q(cpu, 50),
+        "server_cpu_p50": q(server_cpu, 50),
+        "steps_p50": {step: q(xs, 50) for step, xs in steps.items()},
+        "steps_cpu_p50": {step: q(xs, 50) for step, xs in steps_cpu.items()},
         "candidates_ok": ok,
         "planted_key": bands[0],
     }
+
+
+def key_rows(url: str) -> int:
+    with session_scope(url) as s:
+        return s.execute(sql("SELECT count(*) FROM dedup_key")).scalar()
+
+
+@contextmanager
+def bench_database(kind: str, *, folder: Path | None, prefix: str) -> Iterator[str]:
+    """A migrated throwaway database; on PostgreSQL named `prefix` + random (benchdb's
+    temp_database names its own)."""
+    if kind == "sqlite" or prefix == "ww_bench_":
+        with temp_database(kind, folder=folder) as url:
+            yield url
+        return
+    name = f"{prefix}{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(PG_ADMIN, autocommit=True, connect_timeout=5) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    url = (
+        f"{PG_ADMIN.rsplit('/', 1)[0].replace('postgresql://', 'postgresql+psycopg://', 1)}/{name}"
+    )
+    try:
+        upgrade(url)
+        yield url
+    finally:
+        get_engine(url).dispose()
+        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def curve(
@@ -197,9 +275,10 @@ def curve(
     samples: int,
     folder: Path | None,
     explain: bool = False,
+    prefix: str = "ww_bench_",
 ):
     """Grow one fresh database through `sizes`, measuring at each; yields Points."""
-    with temp_database(kind, folder=folder) as url:
+    with bench_database(kind, folder=folder, prefix=prefix) as url:
         loaded = 0
         now = datetime.now(UTC)
         for size in sizes:
@@ -208,7 +287,15 @@ def curve(
             load_s = time.perf_counter() - t0
             loaded = size
             m = measure(url, base_text=base_text, samples=samples, seed=size)
-            yield Point(kind, size, table_mb=table_mb(url), rss_mb=rss_mb(), load_s=load_s, **m)
+            yield Point(
+                kind,
+                size,
+                key_rows=key_rows(url),
+                table_mb=table_mb(url),
+                rss_mb=rss_mb(),
+                load_s=load_s,
+                **m,
+            )
             if explain:
                 keys = random.Random(size).sample(range(2**62), 66) + [m["planted_key"]]
                 print(
@@ -227,27 +314,30 @@ def main() -> None:
     ap.add_argument("--databases", default="sqlite,postgres")
     ap.add_argument("--explain", action="store_true", help="print the lookup's query plan")
     ap.add_argument("--folder", type=Path, help="where the SQLite file goes (default: /tmp)")
+    ap.add_argument("--pg-prefix", default="ww_bench_", help="PostgreSQL database name prefix")
     args = ap.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")] + ([1_000_000] if args.full else [])
-    console = Console(width=130)
+    console = Console(width=160)
     free = shutil.disk_usage(args.folder or "/tmp").free / 1e9
-    need = max(sizes) * 67 * 160 / 1e9  # ~160 bytes per key row with its indexes
+    need = max(sizes) * ROWS_PER_ARTICLE * BYTES_PER_ROW / 1e9
     console.print(f"disk free {free:.0f} GB; largest size needs about {need:.1f} GB per database")
     if need * 1.5 > free:
         raise SystemExit("not enough disk space for the largest size; pass smaller --sizes")
     base_text = sample_text(corpora_path())
     console.print(f"measured text: {len(base_text.split())} words, {args.samples} articles/size")
-    table = Table(title="Dedup index: per-article cost as the window grows")
+    table = Table(title="Dedup index: per-article cost as the window grows (ms, p50 unless said)")
     cols = (
         "database",
         "articles",
         "key rows",
-        "stage p50",
+        "stage",
         "stage p95",
-        "txn p50",
+        "txn",
         "txn p95",
-        "fingerprint p50",
-        "lock+lookup p50",
+        "stage CPU",
+        "PG server CPU",
+        "txn CPU",
+        *STEPS,
         "table+idx MB",
         "RSS MB",
         "load s",
@@ -263,23 +353,31 @@ def main() -> None:
             samples=args.samples,
             folder=args.folder,
             explain=args.explain,
+            prefix=args.pg_prefix,
         ):
+            steps = ", ".join(
+                f"{k} {v:.2f} (CPU {p.steps_cpu_p50[k]:.2f})" for k, v in p.steps_p50.items()
+            )
             console.print(
                 f"{p.database} {p.articles:,} articles: stage p50 {p.stage_p50:.2f} ms, "
-                f"p95 {p.stage_p95:.2f} ms; txn p50 {p.total_p50:.2f} ms; "
-                f"{p.table_mb:,.0f} MB; RSS {p.rss_mb:.0f} MB"
+                f"p95 {p.stage_p95:.2f} ms (CPU {p.stage_cpu_p50:.2f}, "
+                f"server {p.server_cpu_p50:.2f}); "
+                f"txn p50 {p.total_p50:.2f} ms (CPU {p.cpu_p50:.2f}); "
+                f"{steps}; {p.table_mb:,.0f} MB; RSS {p.rss_mb:.0f} MB; "
+                f"load {p.load_s:.0f} s; load average {os.getloadavg()[0]:.1f}"
             )
             table.add_row(
                 p.database,
                 f"{p.articles:,}",
-                f"{p.articles * 67:,}",
+                f"{p.key_rows:,}",
                 f"{p.stage_p50:.2f}",
                 f"{p.stage_p95:.2f}",
                 f"{p.total_p50:.2f}",
                 f"{p.total_p95:.2f}",
-                f"{p.fingerprint_p50:.2f}",
-                f"{p.lookup_p50:.2f}",
+                f"{p.stage_cpu_p50:.2f}",
+                f"{p.server_cpu_p50:.2f}" if p.database == "postgres" else "-",
                 f"{p.cpu_p50:.2f}",
+                *(f"{v:.2f}" for v in p.steps_p50.values()),
                 f"{p.table_mb:,.0f}",
                 f"{p.rss_mb:.0f}",
                 f"{p.load_s:.0f}",
@@ -287,8 +385,11 @@ def main() -> None:
             )
     console.print(table)
     console.print(
-        "times in ms per article (wall clock unless CPU); stage = fingerprint + keys + lock + "
-        "lookup + add_keys; txn = stage + commit; txn CPU = this process's CPU time for the txn"
+        "wall-clock ms per article unless CPU; stage = fingerprint (with dedup_keys) + lock + "
+        "lookup + insert (add_keys), inside an open transaction; txn = stage + commit; CPU = "
+        "this process's CPU time; PG server CPU = the PostgreSQL backend's CPU time for the stage "
+        "(/proc/PID/schedstat); RSS = this process "
+        "(the bulk loads run in a child)"
     )
     console.print(f"load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
 

@@ -196,20 +196,31 @@ class KeyKind(enum.IntEnum):
 
 
 class DedupKey(SQLModel, table=True):
-    """The shared LSH index: one row per key of each processed article, looked up by `key`."""
+    """The shared LSH index: one row per key of each processed article, looked up by `key`.
+
+    The primary key (key, article_id) is the lookup index itself (no surrogate id; on SQLite the
+    table is that B-tree, WITHOUT ROWID); `article_id` serves deletes cascading from articles,
+    `created_at` the pruning of keys older than the window. See migration 0005.
+    """
 
     __tablename__ = "dedup_key"
-    __table_args__ = (Index("ix_dedup_key_key_created", "key", "created_at"),)
+    __table_args__ = (
+        Index("ix_dedup_key_article_id", "article_id"),
+        Index("ix_dedup_key_created_at", "created_at"),
+        {"sqlite_with_rowid": False},
+    )
 
-    id: int | None = Field(default=None, sa_column=Column(BIGINT_ID, primary_key=True))
-    key: int = Field(sa_column=Column(BigInteger, nullable=False))
-    kind: int = Field(default=KeyKind.band.value)
+    key: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
     article_id: int = Field(
         sa_column=Column(
-            BigInteger, ForeignKey("article.id", ondelete="CASCADE"), nullable=False, index=True
+            BigInteger,
+            ForeignKey("article.id", ondelete="CASCADE"),
+            primary_key=True,
+            autoincrement=False,
         )
     )
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
+    kind: int = Field(default=KeyKind.band.value)
 
 
 # --- hosts (politeness shared by every worker) -------------------------------------------------

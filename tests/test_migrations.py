@@ -16,3 +16,54 @@ def test_models_and_migrations_agree(db_url: str) -> None:
             conn, opts={"include_object": include_object, "compare_type": True}
         )
         assert compare_metadata(ctx, SQLModel.metadata) == []
+
+
+def _migrate(url: str, revision: str) -> None:
+    from alembic import command
+
+    from storage.migrate import alembic_config
+
+    cfg = alembic_config(url)
+    with get_engine(url).begin() as connection:
+        cfg.attributes["connection"] = connection
+        if revision == "head":
+            command.upgrade(cfg, revision)
+        else:
+            command.downgrade(cfg, revision)
+
+
+def test_the_lean_dedup_index_carries_existing_keys_over(db_url: str) -> None:
+    from datetime import UTC, datetime
+
+    from sqlalchemy import text
+
+    from storage.db import session_scope
+    from storage.models import Article, Feed
+
+    when = datetime(2026, 11, 1, tzinfo=UTC)
+    _migrate(db_url, "0003")  # the index with a surrogate id
+    with session_scope(db_url) as s:
+        feed = Feed(url="https://paper.example/feed.xml")
+        s.add(feed)
+        s.flush()
+        article = Article(feed_id=feed.id, entry_key="e1", state="processed",
+                          state_changed_at=when, created_at=when)  # fmt: skip
+        s.add(article)
+        s.flush()
+        for kind, key in ((1, 11), (3, 12), (3, 2**62)):
+            s.execute(
+                text("INSERT INTO dedup_key (key, kind, article_id, created_at) "
+                     "VALUES (:k, :kind, :a, :t)"),
+                {"k": key, "kind": kind, "a": article.id, "t": when},
+            )  # fmt: skip
+        article_id = article.id
+    _migrate(db_url, "head")
+    query = text("SELECT key, kind, article_id FROM dedup_key ORDER BY key")
+    expected = [(11, 1, article_id), (12, 3, article_id), (2**62, 3, article_id)]
+    with session_scope(db_url) as s:
+        assert [tuple(r) for r in s.execute(query)] == expected
+    _migrate(db_url, "0003")
+    with session_scope(db_url) as s:
+        assert [tuple(r) for r in s.execute(query)] == expected
+    _migrate(db_url, "head")
+    check_migrated(db_url)

@@ -5,11 +5,13 @@ fewer than MIN_WORDS words (word-equivalents for CJK/Thai) or fewer than MIN_SHI
 shingles (one word repeated 10,000 times has one shingle). Such texts are matched only by
 `short_text_match` (title + outlet rule).
 
-Band keys: the NUM_PERM MinHash values are cut into BANDS bands of ROWS values; each band is
-hashed together with its band index and SCHEME_VERSION into a non-negative 63-bit int, so all
-bands of all articles go into one indexed BIGINT column and two texts are candidates when they
-share any key. Changing NUM_PERM, ROWS, the shingling or the seed requires bumping
-SCHEME_VERSION (old keys then simply never collide with new ones).
+Band keys: the first BANDS * ROWS of the NUM_PERM MinHash values are cut into BANDS bands of
+ROWS values; each band is hashed together with its band index and SCHEME_VERSION into a
+non-negative 63-bit int, so all bands of all articles go into one indexed BIGINT column and two
+texts are candidates when they share any key. Changing NUM_PERM, ROWS, the shingling or the seed
+requires bumping SCHEME_VERSION (old keys then simply never collide with new ones); changing
+BANDS does not (band b's key stays the same), which is how BANDS went from 64 to 32 without
+rebuilding the index.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from worker.dedup.normalise import Shingles, fmix64, shingle
 
 NUM_PERM = 128
 ROWS = 2
-BANDS = NUM_PERM // ROWS
+BANDS = 32  # one index row each per article: the index's size and the per-article cost
 SEED = 1
 SCHEME = "affine32"
 SCHEME_VERSION = 1
