@@ -138,10 +138,14 @@ def soak(args, desk: deskrun.Newsdesk, url: str, procs: dict[str, int]) -> dict:
     desk.soak(rate=args.rate, seconds=seconds)
     t0 = time.monotonic()
     timeline = []
+    steady = None  # RSS once the article pipeline has run a while (its imports and caches made)
+    steady_after = min(seconds * 0.2, 300)
     while time.monotonic() - t0 < seconds:
         time.sleep(min(30, max(1, seconds - (time.monotonic() - t0))))
         now = counts(url)
         timeline.append((time.monotonic() - t0, now))
+        if steady is None and timeline[-1][0] >= steady_after:
+            steady = snapshot(procs)
         console.print(
             f"  {timeline[-1][0]:6.0f} s  processed {now.get('processed', 0)}  failed "
             f"{now.get('failed', 0)}  pending {now.get('pending', 0) + now.get('fetching', 0)}  "
@@ -165,6 +169,8 @@ def soak(args, desk: deskrun.Newsdesk, url: str, procs: dict[str, int]) -> dict:
         "done": done,
         "drain": drained,
         "timeline": timeline,
+        "steady": steady or {},
+        "steady_after": steady_after,
         "state": desk.state(),
     }
 
@@ -205,14 +211,18 @@ def report(args, result, ledger, started, warm, end, size, articles) -> int:  # 
         f"({size / 1024**2:.0f} MiB, {articles} articles)",
     )
     console.print(table)
-    mem = Table(title="RSS per process, MiB (start / after the first poll of every feed / end)")
-    for col in ("process", "start", "warm", "end", "growth since warm"):
+    steady = result["steady"]
+    mem = Table(
+        title=f"RSS per process, MiB (start / after the first poll of every feed / "
+        f"{result['steady_after']:.0f} s into publishing, the pipeline warmed up / end)"
+    )
+    for col in ("process", "start", "warm", "steady", "end", "growth since steady"):
         mem.add_column(col, justify="left" if col == "process" else "right")
     for name in end:
-        s, w, e = (sum(x.get(name, [])) for x in (started, warm, end))
-        growth = _growth(w, e)
+        s, w, st, e = (sum(x.get(name, [])) for x in (started, warm, steady, end))
+        growth = _growth(st, e)
         flag = "[red]" if growth > 10 else ""
-        mem.add_row(name, f"{s:.0f}", f"{w:.0f}", f"{e:.0f}", f"{flag}{growth:+.0f}%")
+        mem.add_row(name, f"{s:.0f}", f"{w:.0f}", f"{st:.0f}", f"{e:.0f}", f"{flag}{growth:+.0f}%")
     console.print(mem)
     led = Table(title="Ledger: nothing lost, nothing duplicated")
     led.add_column("check")
@@ -253,7 +263,7 @@ def report(args, result, ledger, started, warm, end, size, articles) -> int:  # 
         if items:
             console.print(f"[red]{name}[/red] (first 10): {items[:10]}")
     if args.json:
-        growth = {name: _growth(sum(warm.get(name, [])), sum(end.get(name, []))) for name in end}
+        growth = {name: _growth(sum(steady.get(name, [])), sum(end.get(name, []))) for name in end}
         args.json.write_text(
             json.dumps(
                 {
@@ -298,7 +308,7 @@ def report(args, result, ledger, started, warm, end, size, articles) -> int:  # 
 
 
 def _growth(warm: float, end: float) -> float:
-    """RSS growth since the warm-up, in percent."""
+    """RSS growth from `warm` to `end`, in percent."""
     return (end - warm) / warm * 100 if warm else 0.0
 
 
