@@ -22,14 +22,11 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -37,7 +34,6 @@ from datetime import timedelta
 from pathlib import Path
 
 import httpx
-import psycopg
 from sqlalchemy import text as sql_text
 from sqlmodel import Session
 
@@ -45,7 +41,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from api.query import text_query  # noqa: E402
 from bench.api_data import Archive, archive_of, fill_postgres, fill_sqlite  # noqa: E402
-from storage.db import get_engine, session_scope  # noqa: E402
+from bench.benchdb import temp_database  # noqa: E402
+from storage.db import session_scope  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
 from storage.search import Filters, search_articles, search_stories  # noqa: E402
 from storage.users import create_key  # noqa: E402
@@ -247,38 +244,6 @@ def requests_per_second(url: str, user_id: int, seconds: float = 10.0, threads: 
         server.wait(timeout=20)
 
 
-@contextmanager
-def database(kind: str, prefix: str, folder: str | None, keep: bool) -> Iterator[str]:
-    """A new database at the current schema, removed afterwards (unless `keep`)."""
-    if kind == "sqlite":
-        tmp = tempfile.mkdtemp(prefix="ww-bench-api-", dir=folder)
-        url = f"sqlite:///{Path(tmp) / 'bench.db'}"
-        try:
-            upgrade(url)
-            yield url
-        finally:
-            get_engine(url).dispose()
-            if keep:
-                print(f"  kept: --url {url}")
-            else:
-                shutil.rmtree(tmp)
-        return
-    name = f"{prefix}{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    url = f"{PG_ADMIN.rsplit('/', 1)[0]}/{name}".replace("postgresql://", "postgresql+psycopg://")
-    try:
-        upgrade(url)
-        yield url
-    finally:
-        get_engine(url).dispose()
-        if keep:
-            print(f"  kept: --url {url}")
-        else:
-            with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
 def fill(kind: str, url: str, n: int) -> Archive:
     if kind == "sqlite":
         return fill_sqlite(url.split(":///", 1)[1], n)
@@ -329,7 +294,7 @@ def main() -> None:
     n = args.articles or (1_000_000 if args.full else 100_000)
     kinds = ["sqlite", "postgres"] if args.db == "both" else [args.db]
     for kind in kinds:
-        with database(kind, args.pg_prefix, args.tmp, args.keep) as url:
+        with temp_database(kind, folder=args.tmp, prefix=args.pg_prefix, keep=args.keep) as url:
             start = time.perf_counter()
             archive = fill(kind, url, n)
             print(

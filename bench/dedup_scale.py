@@ -26,25 +26,20 @@ import os
 import random
 import shutil
 import time
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
-import psycopg
 from rich.console import Console
 from rich.table import Table
 from sqlalchemy import text as sql
 
-from bench.benchdb import PG_ADMIN, sqlite_file, temp_database
+from bench.benchdb import sqlite_file, temp_database
 from bench.dedup import corpora_path
 from bench.dedup_index_load import KINDS, load_in_child
 from storage import stories as story_store
-from storage.db import get_engine, session_scope
-from storage.migrate import upgrade
+from storage.db import session_scope
 from storage.models import Article, Story
 from worker.assign import dedup_keys
 from worker.dedup import fingerprint
@@ -244,29 +239,6 @@ def key_rows(url: str) -> int:
         return s.execute(sql("SELECT count(*) FROM dedup_key")).scalar()
 
 
-@contextmanager
-def bench_database(kind: str, *, folder: Path | None, prefix: str) -> Iterator[str]:
-    """A migrated throwaway database; on PostgreSQL named `prefix` + random (benchdb's
-    temp_database names its own)."""
-    if kind == "sqlite" or prefix == "ww_bench_":
-        with temp_database(kind, folder=folder) as url:
-            yield url
-        return
-    name = f"{prefix}{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(PG_ADMIN, autocommit=True, connect_timeout=5) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    url = (
-        f"{PG_ADMIN.rsplit('/', 1)[0].replace('postgresql://', 'postgresql+psycopg://', 1)}/{name}"
-    )
-    try:
-        upgrade(url)
-        yield url
-    finally:
-        get_engine(url).dispose()
-        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
 def curve(
     kind: str,
     sizes: list[int],
@@ -278,7 +250,7 @@ def curve(
     prefix: str = "ww_bench_",
 ):
     """Grow one fresh database through `sizes`, measuring at each; yields Points."""
-    with bench_database(kind, folder=folder, prefix=prefix) as url:
+    with temp_database(kind, folder=folder, prefix=prefix) as url:
         loaded = 0
         now = datetime.now(UTC)
         for size in sizes:
