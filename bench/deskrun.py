@@ -15,10 +15,8 @@ import os
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.request
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,39 +26,16 @@ import psutil
 from bench.procs import BENCH, MiB, start, stop
 
 REDIS_PIPELINE = os.environ.get("WIREWATCH_BENCH_REDIS", "redis://127.0.0.1:6379/12")
-PG_ADMIN = os.environ.get("WIREWATCH_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 
 @contextlib.contextmanager
 def temp_database(kind: str, *, prefix: str, folder: Path | None = None) -> Iterator[str]:
     """A new migrated database ("sqlite" file or "postgres" database named `prefix`_…),
     removed afterwards; yields its SQLAlchemy URL."""
-    import psycopg
+    from bench.benchdb import temp_database as throwaway
 
-    from storage.db import get_engine
-    from storage.migrate import upgrade
-
-    if kind == "sqlite":
-        with tempfile.TemporaryDirectory(prefix=f"{prefix}-", dir=folder) as tmp:
-            url = f"sqlite:///{Path(tmp) / 'wirewatch.db'}"
-            upgrade(url)
-            try:
-                yield url
-            finally:
-                get_engine(url).dispose()
-        return
-    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(PG_ADMIN, autocommit=True, connect_timeout=5) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    url = PG_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://", 1)
-    url = f"{url}/{name}"
-    try:
-        upgrade(url)
+    with throwaway(kind, folder=folder, prefix=f"{prefix}_") as url:
         yield url
-    finally:
-        get_engine(url).dispose()
-        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def _bind(addresses: list[str]) -> tuple[int, list[socket.socket]]:

@@ -9,11 +9,9 @@ of their process trees (psutil) across the run.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import statistics
 import subprocess
-import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
@@ -22,7 +20,7 @@ from pathlib import Path
 import psutil
 
 from bench import deskrun, newsdesk
-from bench.procs import WIREWATCH, bench_env, start, stop
+from bench.procs import bench_env, run_measured, start, stop
 
 REDIS = deskrun.REDIS_PIPELINE
 
@@ -34,45 +32,6 @@ def env_for(url: str, **extra: str) -> dict[str, str]:
         WIREWATCH_ALLOW_INSECURE_WEBHOOKS="true",
         **extra,
     )
-
-
-@dataclass
-class Ran:
-    returncode: int
-    stdout: str
-    stderr: str
-    wall: float
-    cpu: float
-    peak_rss_mib: float
-
-    def json(self) -> dict:
-        if self.returncode != 0:
-            raise RuntimeError(f"wirewatch failed ({self.returncode}):\n{self.stderr[-3000:]}")
-        return json.loads(self.stdout.strip().splitlines()[-1])
-
-
-def run_wirewatch(args: list[str], *, env: dict, timeout: float = 7200) -> Ran:
-    """`wirewatch ARGS` to the end: wall time, CPU (user + system) and peak RSS from wait4."""
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        began = time.perf_counter()
-        proc = subprocess.Popen([WIREWATCH, *args], env=env, stdout=out, stderr=err)
-        killer = threading.Timer(timeout, proc.kill)
-        killer.start()
-        try:
-            _, status, usage = os.wait4(proc.pid, 0)
-        finally:
-            killer.cancel()
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        out.seek(0)
-        err.seek(0)
-        return Ran(
-            proc.returncode,
-            out.read().decode(errors="replace"),
-            err.read().decode(errors="replace"),
-            time.perf_counter() - began,
-            usage.ru_utime + usage.ru_stime,
-            usage.ru_maxrss / 1024,
-        )
 
 
 class PostgresCPU:
@@ -181,11 +140,11 @@ def embedded_once(
 ) -> ModeRow:
     with deskrun.temp_database("sqlite", prefix="ww_pipe", folder=tmp) as url:
         env = env_for(url)
-        baseline = run_wirewatch(["run", "--once", "--json"], env=env)
+        baseline = run_measured(["run", "--once", "--json"], env=env)
         baseline.json()
         deskrun.subscribe(url, desk, tag="emb")
         load = os.getloadavg()[0]
-        ran = run_wirewatch(["run", "--once", "--json"], env=env)
+        ran = run_measured(["run", "--once", "--json"], env=env)
         summary = ran.json()
         figures = db_figures(url)
     hooks = received(desk, "emb")
@@ -241,7 +200,7 @@ def distributed_once(
     broker.flushdb()
     with deskrun.temp_database("postgres", prefix="ww_pipe") as url:
         env = env_for(url, WIREWATCH_BROKER_URL=REDIS)
-        baseline = run_wirewatch(["run", "--once", "--json"], env=env)
+        baseline = run_measured(["run", "--once", "--json"], env=env)
         baseline.json()
         tag = f"d{workers}"
         deskrun.subscribe(url, desk, tag=tag)
@@ -250,7 +209,7 @@ def distributed_once(
             pg = PostgresCPU(url.rsplit("/", 1)[-1])
             load = os.getloadavg()[0]
             before = deskrun.cpu_seconds(cluster.pids)
-            ran = run_wirewatch(["run", "--once", "--json"], env=env)
+            ran = run_measured(["run", "--once", "--json"], env=env)
             summary = ran.json()
             cpu = deskrun.cpu_seconds(cluster.pids) - before + ran.cpu - baseline.cpu
             pg_cpu = pg.stop()
@@ -261,7 +220,7 @@ def distributed_once(
             while trend_to and batch and done < trend_to:
                 if not desk.publish(batch):
                     break
-                run_wirewatch(["run", "--once", "--json"], env=env).json()
+                run_measured(["run", "--once", "--json"], env=env).json()
                 done = db_figures(url)["by_state"].get("processed", 0)
                 trend.append((done, [deskrun.rss_mib(pid) for pid in cluster.pids]))
         finally:

@@ -35,9 +35,12 @@ class Measured:
     stderr: str
     wall: float
     peak_rss_mib: float
+    cpu: float = 0.0  # user + system seconds of the process
 
     def json(self) -> dict:
-        """The last line of stdout as JSON (what `--json` commands print)."""
+        """The last line of stdout as JSON (what `--json` commands print); raises if it failed."""
+        if self.returncode != 0:
+            raise RuntimeError(f"wirewatch failed ({self.returncode}):\n{self.stderr[-3000:]}")
         return json.loads(self.stdout.strip().splitlines()[-1])
 
 
@@ -56,7 +59,7 @@ def bench_env(database_url: str, **extra: str) -> dict[str, str]:
 
 
 def run_measured(args: list[str], *, env: dict[str, str], timeout: float = 3600) -> Measured:
-    """Run `wirewatch ARGS` to the end; wall time and peak RSS of that process."""
+    """Run `wirewatch ARGS` to the end; wall time, CPU and peak RSS of that process (wait4)."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         started = time.perf_counter()
         proc = subprocess.Popen([WIREWATCH, *args], env=env, stdout=out, stderr=err)
@@ -76,6 +79,7 @@ def run_measured(args: list[str], *, env: dict[str, str], timeout: float = 3600)
             stderr=err.read().decode(errors="replace"),
             wall=wall,
             peak_rss_mib=usage.ru_maxrss * 1024 / MiB,  # Linux reports KiB
+            cpu=usage.ru_utime + usage.ru_stime,
         )
 
 
