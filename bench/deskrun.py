@@ -73,6 +73,7 @@ class Newsdesk:
         topics: int = 100,
         window: int = 150,
         seed: int = 0,
+        pages: str = "lean",
     ) -> None:
         self.feeds, self.topics = feeds, topics
         try:
@@ -88,7 +89,7 @@ class Newsdesk:
         for sock in self.socks:
             args += ["--fd", str(sock.fileno())]
         args += ["--feeds", str(feeds), "--articles", str(articles), "--topics", str(topics)]
-        args += ["--window", str(window), "--seed", str(seed)]
+        args += ["--window", str(window), "--seed", str(seed), "--pages", pages]
         self.proc = subprocess.Popen(
             args,
             pass_fds=[s.fileno() for s in self.socks],

@@ -132,12 +132,34 @@ def story_of_url(url: str) -> str | None:
     return name[:-5] if name.endswith(".html") else None
 
 
+PAGE_WEIGHTS = ("lean", "real")  # the demo templates alone / dressed as a live site's page
+
+
 def render_copy_page(
-    story: Story, *, feed: int, form: str, order: int, published: datetime, url: str
+    story: Story,
+    *,
+    feed: int,
+    form: str,
+    order: int,
+    published: datetime,
+    url: str,
+    weight: str = "lean",
 ) -> bytes:
+    """One outlet's page of `story`: the demo template alone (about 8 KB), or with `weight`
+    "real" the chrome of a live news site around it (bench/page_weight.py, about 140 KB)."""
     headline, byline, paragraphs = copy_text(story, form, order)
-    item = Item(0.0, outlet(feed).slug, story.key, headline, byline, paragraphs, story.agency)
-    return render_page(item, outlet=outlet(feed), published=published, url=url).encode()
+    site = outlet(feed)
+    item = Item(0.0, site.slug, story.key, headline, byline, paragraphs, story.agency)
+    page = render_page(item, outlet=site, published=published, url=url)
+    if weight == "real":
+        from bench.page_weight import dress
+
+        page = dress(
+            page, slug=site.slug, key=story.key, headline=headline, url=url, vocab=vocabulary()
+        )
+    elif weight != "lean":
+        raise ValueError(f"unknown page weight {weight!r}; expected one of {PAGE_WEIGHTS}")
+    return page.encode()
 
 
 @dataclass(frozen=True)

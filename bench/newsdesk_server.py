@@ -59,6 +59,7 @@ class Desk:
     topics: int
     window: int
     seed: int
+    pages: str = "lean"  # newsdesk.PAGE_WEIGHTS
     plan: list = field(default_factory=list)
     next_planned: int = 0
     items: dict[str, Live] = field(default_factory=dict)  # by guid, every item ever published
@@ -108,7 +109,13 @@ def page_bytes(desk_id: int, guid: str, version: int, url: str) -> bytes:
     desk = DESKS[desk_id]
     story = story_text(item.story, desk.topics, desk.seed, version)
     return newsdesk.render_copy_page(
-        story, feed=item.feed, form=item.form, order=item.order, published=item.published, url=url
+        story,
+        feed=item.feed,
+        form=item.form,
+        order=item.order,
+        published=item.published,
+        url=url,
+        weight=desk.pages,
     )
 
 
@@ -285,8 +292,11 @@ def main() -> None:
     parser.add_argument("--topics", type=int, default=100)
     parser.add_argument("--window", type=int, default=150, help="items listed per feed")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--pages", choices=newsdesk.PAGE_WEIGHTS, default="lean")
     args = parser.parse_args()
-    desk = Desk(feeds=args.feeds, topics=args.topics, window=args.window, seed=args.seed)
+    desk = Desk(
+        feeds=args.feeds, topics=args.topics, window=args.window, seed=args.seed, pages=args.pages
+    )
     if args.articles:
         desk.plan = newsdesk.pipeline_plan(feeds=args.feeds, articles=args.articles, seed=args.seed)
     newsdesk.vocabulary(), newsdesk.topic_words()

@@ -2,11 +2,15 @@
 intrinsic cost, scaling with workers, feed-to-alert latency and worker memory, in one run.
 
 Usage: .venv/bin/python bench/pipeline.py [--articles 2000] [--feeds 20] [--trend 10000]
-           [--latency-seconds 60] [--skip distributed,latency,profile,…]
+           [--latency-seconds 60] [--pages real|lean] [--skip distributed,latency,profile,…]
 
 A local newsdesk (bench/newsdesk_server.py, its own process) serves K outlets on 127.0.0.2…,
 M articles of 600-900 words in the demo's page templates, ~30% of them republished wire copies,
-and receives the webhooks of 100 topics. Every figure comes from real processes:
+and receives the webhooks of 100 topics. With --pages real (the default) each page also carries a
+live news site's weight of chrome (bench/page_weight.py: ~125 KB and ~760 elements, as the
+median page of our extraction corpora: 140 KB, 811 elements), since the cleaner's cost, the
+denominator of the ratio, grows with the page; --pages lean serves the templates alone (8 KB).
+Every figure comes from real processes:
   embedded      `wirewatch run --once --json` on SQLite; CPU and peak RSS from wait4
   distributed   `wirewatch worker -c 1` × 1 and × 2 on PostgreSQL + Redis, `run --once` handing
                 out the work; CPU = workers' process trees (psutil) + the run --once process;
@@ -61,6 +65,13 @@ def main() -> None:
     parser.add_argument("--latency-seconds", type=float, default=60)
     parser.add_argument("--latency-items", type=int, default=30)
     parser.add_argument(
+        "--pages",
+        choices=newsdesk.PAGE_WEIGHTS,
+        default="real",
+        help="real: pages with a live news site's weight of chrome (~125 KB, ~760 elements, like "
+        "the corpora's median page); lean: the demo templates alone (~8 KB, 85 elements)",
+    )
+    parser.add_argument(
         "--skip", default="", help="comma list: embedded,distributed,profile,latency"
     )
     args = parser.parse_args()
@@ -81,9 +92,9 @@ def main() -> None:
 def run_all(args, skip: set[str], tmp: Path) -> None:  # noqa: ANN001
     total = max(args.articles, args.trend)
     plan = newsdesk.pipeline_plan(feeds=args.feeds, articles=total)[: args.articles]
-    intrinsic = intrinsic_cost(plan, topics=args.topics)
+    intrinsic = intrinsic_cost(plan, topics=args.topics, weight=args.pages)
     console.print(
-        f"intrinsic: {intrinsic.articles} pages "
+        f"intrinsic: {intrinsic.articles} {args.pages} pages "
         f"({intrinsic.page_bytes / intrinsic.articles / 1024:.1f}"
         f" KiB each) + {intrinsic.feeds} feeds: {intrinsic.ms_per_article:.2f} CPU ms/article"
     )
@@ -91,7 +102,9 @@ def run_all(args, skip: set[str], tmp: Path) -> None:  # noqa: ANN001
     profile = None
     trend: list[tuple[int, list[list[float]]]] = []
     latencies: list[pipeline_modes.Latency] = []
-    desk = deskrun.Newsdesk(feeds=args.feeds, articles=total, topics=args.topics, logdir=tmp)
+    desk = deskrun.Newsdesk(
+        feeds=args.feeds, articles=total, topics=args.topics, logdir=tmp, pages=args.pages
+    )
     try:
         desk.publish(args.articles)
         console.print(f"newsdesk: feeds on {desk.hosts} addresses, port {desk.port}")

@@ -39,8 +39,11 @@ class Intrinsic:
         return 1000 * (self.feed_cpu + self.page_cpu) / self.articles
 
 
-def intrinsic_cost(plan: list[newsdesk.Planned], *, topics: int, seed: int = 0) -> Intrinsic:
-    """The plan's pages and feeds through worker.feeds.parse_feed and extract_article alone."""
+def intrinsic_cost(
+    plan: list[newsdesk.Planned], *, topics: int, seed: int = 0, weight: str = "lean"
+) -> Intrinsic:
+    """The plan's pages and feeds through worker.feeds.parse_feed and extract_article alone
+    (each page with its feed entry's title, summary and date, as the pipeline calls it)."""
     from worker.extract import extract_article
     from worker.feeds import parse_feed
 
@@ -61,6 +64,7 @@ def intrinsic_cost(plan: list[newsdesk.Planned], *, topics: int, seed: int = 0) 
                     order=item.order,
                     published=published,
                     url=url,
+                    weight=weight,
                 ),
             )
         )
@@ -77,12 +81,24 @@ def intrinsic_cost(plan: list[newsdesk.Planned], *, topics: int, seed: int = 0) 
     bodies = [newsdesk.render_feed(f, e, site_url=origin + "/") for f, e in entries.items()]
     extract_article(pages[0][1], url=pages[0][0])  # imports and caches warmed, not counted
     began = cpu_now()
-    for body in bodies:
+    parsed = [
         parse_feed(body, url=origin + "/feed.xml", content_type="application/rss+xml")
+        for body in bodies
+    ]
     feed_cpu = cpu_now() - began
+    # the cleaner gets what the pipeline gives it: the page and its feed entry
+    entry = {e.url: e for feed in parsed for e in feed.entries}
     began = cpu_now()
     for url, body in pages:
-        extract_article(body, url=url, charset="utf-8")
+        e = entry[url]
+        extract_article(
+            body,
+            url=url,
+            charset="utf-8",
+            feed_title=e.title,
+            feed_content=e.content or e.summary,
+            feed_published=e.published,
+        )
     page_cpu = cpu_now() - began
     return Intrinsic(len(pages), len(bodies), feed_cpu, page_cpu, sum(len(b) for _, b in pages))
 
