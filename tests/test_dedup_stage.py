@@ -128,6 +128,15 @@ def test_minhash_equals_datasketch_update_batch():
     assert fingerprint(STORY).minhash == tuple(reference.hashvalues.tolist())
 
 
+def test_permutations_are_datasketchs_own():
+    from worker.dedup.sketch import SCHEME, _permutations
+
+    a, b = MinHash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME).permutations
+    ours_a, ours_b = _permutations()
+    assert ours_a.dtype == a.dtype and np.array_equal(ours_a, a) and np.array_equal(ours_b, b)
+    assert (ours_a % 2 == 1).all()  # odd: every permutation is a bijection
+
+
 # --- bad input --------------------------------------------------------------------------------
 
 

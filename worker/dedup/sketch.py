@@ -45,12 +45,14 @@ class Fingerprint:
 
 
 @cache
-def _permutations() -> np.ndarray:
-    """datasketch's permutation parameters (imported on first use: datasketch pulls in SciPy,
-    which costs a second at start-up)."""
-    from datasketch import MinHash
-
-    return MinHash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME).permutations
+def _permutations() -> tuple[np.ndarray, np.ndarray]:
+    """datasketch's "affine32" permutation parameters (a odd, b), drawn as MinHash draws them,
+    without importing datasketch: it pulls in SciPy, 1-2 s of CPU at each worker's first
+    article. tests/test_dedup_stage.py checks they equal `MinHash(...).permutations`."""
+    gen = np.random.RandomState(SEED)
+    a = gen.randint(0, 1 << 31, NUM_PERM, dtype=np.uint32) * np.uint32(2) + np.uint32(1)
+    b = gen.randint(0, 1 << 32, NUM_PERM, dtype=np.uint32)
+    return a, b
 
 
 def _fmix32(h: np.ndarray) -> np.ndarray:
@@ -90,7 +92,7 @@ def matchable(sh: Shingles) -> bool:
     return sh.word_count >= MIN_WORDS and len(sh.hashes) >= MIN_SHINGLES
 
 
-def _strip_title(text: str, title: str | None) -> str:
+def strip_title(text: str, title: str | None) -> str:
     """Drop a leading line equal to the title (extractors often repeat the headline)."""
     if not title:
         return text
@@ -102,7 +104,11 @@ def _strip_title(text: str, title: str | None) -> str:
 
 def fingerprint(text: str, *, title: str | None = None) -> Fingerprint | None:
     """Fingerprint `text`; None when it is too short or repetitive to match by body."""
-    sh = shingle(_strip_title(text or "", title))
+    return fingerprint_of(shingle(strip_title(text or "", title)))
+
+
+def fingerprint_of(sh: Shingles) -> Fingerprint | None:
+    """The fingerprint of a text's shingles (see `fingerprint`)."""
     if not matchable(sh):
         return None
     values = minhash_values(sh.hashes)
