@@ -127,9 +127,9 @@ class Gate:
         if last_modified:
             request_headers["if-modified-since"] = last_modified
         seen = {str(current)}
-        client = client_for(self.policy)
         with total_deadline(settings.total_timeout) as deadline:
             for _hop in range(settings.max_redirects + 1):
+                client = client_for(self.policy, (current.scheme, current.host, current.port))
                 status, response_headers, content = self._exchange(
                     client, method, current, request_headers, body, max_bytes, deadline
                 )

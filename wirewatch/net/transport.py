@@ -14,6 +14,7 @@ import socket
 import ssl
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from http.cookiejar import CookieJar, DefaultCookiePolicy
@@ -154,26 +155,40 @@ class _NoCookies(DefaultCookiePolicy):
         return False
 
 
-def client_for(policy: AddressPolicy) -> httpx.Client:
-    """This thread's pooled client for `policy` (one per policy, so pools never mix policies)."""
-    clients: dict[tuple[int, AddressPolicy], httpx.Client] = _local.__dict__.setdefault(
-        "clients", {}
+# Pooled clients kept per thread: one per (policy, origin), the most recently used first out.
+# httpcore's pool walks all of its connections on every request and every response close, so
+# one pool for every host cost as much as the request itself once a worker had talked to a few
+# dozen hosts; a pool per origin holds the connections to that origin alone.
+MAX_CLIENTS = 64
+
+
+def client_for(policy: AddressPolicy, origin: tuple[str, str, int | None]) -> httpx.Client:
+    """This thread's pooled client for `policy` and `origin` (scheme, host, port): pools never
+    mix policies, and each holds the keep-alive connections of one origin."""
+    clients: OrderedDict[tuple, httpx.Client] = _local.__dict__.setdefault(
+        "clients", OrderedDict()
     )
-    key = (os.getpid(), policy)
+    key = (os.getpid(), policy, origin)
     client = clients.get(key)
-    if client is None:
-        client = httpx.Client(
-            transport=GuardedTransport(policy),
-            trust_env=False,
-            follow_redirects=False,
-            cookies=CookieJar(policy=_NoCookies()),
-        )
-        clients[key] = client
+    if client is not None:
+        clients.move_to_end(key)
+        return client
+    client = httpx.Client(
+        transport=GuardedTransport(policy),
+        trust_env=False,
+        follow_redirects=False,
+        cookies=CookieJar(policy=_NoCookies()),
+    )
+    clients[key] = client
+    while len(clients) > MAX_CLIENTS:
+        _, evicted = clients.popitem(last=False)
+        if evicted is not client:
+            evicted.close()
     return client
 
 
 def close_clients() -> None:
     """Close this thread's pooled clients (e.g. when a worker thread ends)."""
-    clients = _local.__dict__.pop("clients", {})
+    clients = _local.__dict__.pop("clients", OrderedDict())
     for client in clients.values():
         client.close()
