@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlmodel import Session
 
 from storage.db import dialect_insert
@@ -80,6 +81,7 @@ class Claim:
 
     url: str | None
     attempts: int
+    feed_id: int
     feed_title: str | None
     feed_content: str | None
     feed_published: datetime | None
@@ -95,27 +97,46 @@ def claim_article(
     `token` names the unit of work (a Celery task id survives the task's retries), so a retry of
     the same task may take back the claim its interrupted attempt left behind.
     """
-    expired = now - timedelta(seconds=lease)
-    reclaimable = _A.state_changed_at < expired
-    if token is not None:
-        reclaimable = reclaimable | (_A.claim_token == token)
-    result = session.execute(
+    params = {
+        "article_id": article_id,
+        "now": now,
+        "expired": now - timedelta(seconds=lease),
+        "token": token,
+    }
+    row = session.execute(_claim_statement(token is not None), params).first()
+    return Claim(*row) if row is not None else None
+
+
+# The statements every article runs are built once, with bound parameters: building one with
+# SQLAlchemy costs more than the database takes to run it.
+@cache
+def _claim_statement(with_token: bool):  # noqa: ANN202
+    reclaimable = _A.state_changed_at < bindparam("expired")
+    if with_token:
+        reclaimable = reclaimable | (_A.claim_token == bindparam("token"))
+    return (
         update(Article.__table__)
         .where(
-            _A.id == article_id,
+            _A.id == bindparam("article_id"),
             (_A.state == ArticleState.pending.value)
             | ((_A.state == ArticleState.fetching.value) & reclaimable),
         )
         .values(
             state=ArticleState.fetching.value,
-            state_changed_at=now,
+            state_changed_at=bindparam("now"),
             attempts=_A.attempts + 1,
-            claim_token=token,
+            claim_token=bindparam("token"),
         )
-        .returning(_A.url, _A.attempts, _A.feed_title, _A.feed_content, _A.feed_published, _A.error)
+        .returning(
+            _A.url,
+            _A.attempts,
+            _A.feed_id,
+            _A.feed_title,
+            _A.feed_content,
+            _A.feed_published,
+            _A.error,
+        )
     )
-    row = result.first()
-    return Claim(*row) if row is not None else None
 
 
 def release_article(
@@ -145,24 +166,53 @@ def fail_article(*, session: Session, article_id: int, now: datetime, error: str
     )
 
 
-def complete_article(
-    *, session: Session, article_id: int, now: datetime, **fields: object
-) -> Article | None:
-    """Store the cleaned article and mark it processed (only from `fetching`); the stored row,
-    or None when the article was no longer ours."""
-    return session.execute(
-        update(Article)
-        .where(Article.id == article_id, Article.state == ArticleState.fetching.value)
+def complete_article(*, session: Session, article_id: int, now: datetime, **fields: object) -> bool:
+    """Store the cleaned article and mark it processed (only from `fetching`); False when the
+    article was no longer ours.
+
+    One UPDATE of the row with everything (text, story, content hash): on PostgreSQL every
+    update of a row recomputes its generated `search_vector`, on SQLite the full-text trigger
+    re-indexes it, so the pipeline writes the row once.
+    """
+    names = tuple(sorted(fields))
+    params = {"article_id": article_id, "now": now, **{f"v_{n}": fields[n] for n in names}}
+    return session.execute(_complete_statement(names), params).first() is not None
+
+
+@cache
+def _complete_statement(names: tuple[str, ...]):  # noqa: ANN202
+    return (
+        update(Article.__table__)
+        .where(_A.id == bindparam("article_id"), _A.state == ArticleState.fetching.value)
         .values(
             state=ArticleState.processed.value,
-            state_changed_at=now,
-            processed_at=now,
+            state_changed_at=bindparam("now"),
+            processed_at=bindparam("now"),
             error=None,
-            **fields,
+            **{n: bindparam(f"v_{n}") for n in names},
         )
-        .returning(Article)
-        .execution_options(synchronize_session=False)
-    ).scalar_one_or_none()
+        .returning(_A.id)
+    )
+
+
+@dataclass(frozen=True)
+class Processed:
+    """A cleaned article as the story and topic stages read it, before its row is written
+    (the pipeline writes the row once, with its story: see `complete_article`)."""
+
+    id: int
+    feed_id: int
+    url: str | None
+    canonical_url: str | None
+    title: str | None
+    feed_title: str | None
+    text: str | None
+    site_name: str | None
+    wire_source: str | None
+    language: str | None
+    word_count: int | None
+    published: datetime | None
+    processed_at: datetime
 
 
 def get_article(*, session: Session, article_id: int) -> Article | None:

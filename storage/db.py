@@ -84,4 +84,8 @@ def is_postgres(session: Session) -> bool:
 
 def dialect_insert(session: Session):  # noqa: ANN201
     """`insert` with `on_conflict_do_nothing` for the session's database."""
-    return pg_insert if is_postgres(session) else sqlite_insert
+    return dialect_insert_for(is_postgres(session))
+
+
+def dialect_insert_for(postgres: bool):  # noqa: ANN201
+    return pg_insert if postgres else sqlite_insert

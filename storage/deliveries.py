@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from functools import cache
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlmodel import Session
 
-from storage.db import dialect_insert
+from storage.db import dialect_insert_for, is_postgres
 from storage.models import Delivery, DeliveryState, Subscription, utcnow
 
 UNFINISHED = (DeliveryState.pending.value, DeliveryState.sending.value)
@@ -22,7 +23,8 @@ def enqueue(
     now: datetime,
 ) -> list[int]:
     """Create the deliveries a story's new topics call for; returns the ids of the immediate ones
-    that were created now (digest deliveries wait for their subscription's next digest)."""
+    that were created now (digest deliveries wait for their subscription's next digest).
+    `subscriptions`: objects or rows with Subscription's columns."""
     rows = []
     for sub in subscriptions:
         if sub.topic_id not in topic_ids or sub.disabled:
@@ -45,38 +47,60 @@ def enqueue(
         )
     if not rows:
         return []
-    created = session.execute(
-        dialect_insert(session)(Delivery.__table__)
-        .values(rows)
-        .on_conflict_do_nothing(index_elements=["subscription_id", "story_id"])
-        .returning(Delivery.__table__.c.id, Delivery.__table__.c.subscription_id)
-    ).all()
+    created = session.execute(_enqueue_statement(is_postgres(session)), rows).all()
     # Digest rows always wait for the sweep, which sends each subscription's due stories in one
     # message; only immediate ones go out now.
     digests = {sub.id for sub in subscriptions if sub.digest_seconds}
     return sorted(i for i, sub_id in created if sub_id not in digests)
 
 
-def claim(
-    *, session: Session, delivery_ids: list[int], now: datetime, lease: int
-) -> list:
+@cache
+def _enqueue_statement(postgres: bool):  # noqa: ANN202
+    """INSERT of one delivery per parameter set, skipping (subscription, story) pairs already
+    there, returning the created ids: built once, run for every article that alerts."""
+    d = Delivery.__table__
+    return (
+        dialect_insert_for(postgres)(d)
+        .on_conflict_do_nothing(index_elements=["subscription_id", "story_id"])
+        .returning(d.c.id, d.c.subscription_id)
+    )
+
+
+def claim(*, session: Session, delivery_ids: list[int], now: datetime, lease: int) -> list:
     """Take due deliveries for sending (or ones whose sender died: lease ran out); the claimed
     rows (Core rows with Delivery's columns), by id."""
     if not delivery_ids:
         return []
-    stale = now - timedelta(seconds=lease)
-    d = Delivery.__table__.c
-    rows = session.execute(
-        update(Delivery.__table__)
-        .where(
-            d.id.in_(delivery_ids),
-            ((d.state == DeliveryState.pending.value) & (d.next_attempt_at <= now))
-            | ((d.state == DeliveryState.sending.value) & (d.state_changed_at < stale)),
-        )
-        .values(state=DeliveryState.sending.value, state_changed_at=now, attempts=d.attempts + 1)
-        .returning(Delivery.__table__)
-    ).all()
+    params = {"ids": list(delivery_ids), "now": now, "stale": now - timedelta(seconds=lease)}
+    rows = session.execute(_CLAIM, params).all()
     return sorted(rows, key=lambda row: row.id)
+
+
+_D = Delivery.__table__.c
+# Built once: every alert runs these (building a statement costs more than running it).
+_CLAIM = (
+    update(Delivery.__table__)
+    .where(
+        _D.id.in_(bindparam("ids", expanding=True)),
+        ((_D.state == DeliveryState.pending.value) & (_D.next_attempt_at <= bindparam("now")))
+        | ((_D.state == DeliveryState.sending.value) & (_D.state_changed_at < bindparam("stale"))),
+    )
+    .values(
+        state=DeliveryState.sending.value,
+        state_changed_at=bindparam("now"),
+        attempts=_D.attempts + 1,
+    )
+    .returning(Delivery.__table__)
+)
+
+
+@cache
+def _finish_statement(names: tuple[str, ...]):  # noqa: ANN202
+    return (
+        update(Delivery.__table__)
+        .where(_D.id.in_(bindparam("ids", expanding=True)))
+        .values(**{n: bindparam(f"v_{n}") for n in names})
+    )
 
 
 def finish(
@@ -93,8 +117,10 @@ def finish(
         values["sent_at"] = now
     if next_attempt_at is not None:
         values["next_attempt_at"] = next_attempt_at
+    names = tuple(sorted(values))
     session.execute(
-        update(Delivery.__table__).where(Delivery.__table__.c.id.in_(delivery_ids)).values(**values)
+        _finish_statement(names),
+        {"ids": list(delivery_ids), **{f"v_{n}": values[n] for n in names}},
     )
 
 

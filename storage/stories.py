@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlmodel import Session
 
 from storage.db import is_postgres
@@ -156,29 +156,35 @@ def add_keys(
 
 
 def attach(
-    *, session: Session, article: Article, story_ids: set[int], now: datetime
+    *, session: Session, article: Article, story_ids: set[int], now: datetime, pending: bool = False
 ) -> tuple[int, list[int]]:
     """Put the article into a story: a new one, the one it matched, or, when it bridges several,
     the oldest of them after merging the others into it (deterministic: lowest id wins).
 
-    Returns (story id, ids of stories merged away).
+    `pending`: the caller writes the article's row (with its story) later in this transaction
+    (`storage.articles.complete_article`), so its `story_id` is not set here and the story
+    counts it as a member from what `article` says. Returns (story id, ids of stories merged
+    away).
     """
     live = {_resolve(session, sid) for sid in story_ids}
     if not live:
-        story = Story(
-            title=article.title or article.feed_title,
-            representative_article_id=article.id,
-            first_article_id=article.id,
-            origin_feed_id=article.feed_id,
-            wire_source=article.wire_source,
-            first_seen_at=now,
-            updated_at=now,
-            member_count=1,
-        )
-        session.add(story)
-        session.flush()
-        _set_story(session, [article.id], story.id)
-        return story.id, []
+        story_id = session.execute(
+            _NEW_STORY,
+            {
+                "title": article.title or article.feed_title,
+                "representative_article_id": article.id,
+                "first_article_id": article.id,
+                "origin_feed_id": article.feed_id,
+                "wire_source": article.wire_source,
+                "first_seen_at": now,
+                "updated_at": now,
+                "member_count": 1,
+                "merged_into_id": None,
+            },
+        ).scalar_one()
+        if not pending:
+            _set_story(session, [article.id], story_id)
+        return story_id, []
     target, *others = sorted(live)
     if others:
         session.execute(
@@ -196,49 +202,81 @@ def attach(
         # Topics and deliveries follow the news: nothing already alerted is alerted again.
         move_story_topics(session=session, from_ids=others, to_id=target)
         move_deliveries(session=session, from_ids=others, to_id=target)
-    _set_story(session, [article.id], target)
-    refresh_story(session=session, story_id=target, now=now)
+    if pending:
+        refresh_story(session=session, story_id=target, now=now, joining=article)
+    else:
+        _set_story(session, [article.id], target)
+        refresh_story(session=session, story_id=target, now=now)
     return target, others
 
 
-def refresh_story(*, session: Session, story_id: int, now: datetime) -> Story:
-    """Recompute what a story says of its members: count, first copy, representative, wire."""
-    story = session.get(Story, story_id)
-    members = session.execute(
-        select(
-            Article.id,
-            Article.feed_id,
-            Article.title,
-            Article.feed_title,
-            Article.word_count,
-            Article.wire_source,
-            Article.published,
-            Article.processed_at,
-        ).where(Article.story_id == story_id)
-    ).all()
+_S, _A = Story.__table__.c, Article.__table__.c
+# Built once: every processed article runs some of these (building a statement with SQLAlchemy
+# costs more than the database takes to run it).
+_NEW_STORY = Story.__table__.insert().returning(_S.id)
+_MEMBERS = select(
+    _A.id,
+    _A.feed_id,
+    _A.title,
+    _A.feed_title,
+    _A.word_count,
+    _A.wire_source,
+    _A.published,
+    _A.processed_at,
+).where(_A.story_id == bindparam("story_id"))
+_REFRESH = (
+    update(Story.__table__)
+    .where(_S.id == bindparam("story_id"))
+    .values(
+        member_count=bindparam("members"),
+        first_article_id=bindparam("first"),
+        origin_feed_id=bindparam("origin"),
+        representative_article_id=bindparam("rep"),
+        title=bindparam("v_title"),
+        wire_source=bindparam("wire"),
+        updated_at=bindparam("now"),
+    )
+)
+_SET_STORY = (
+    update(Article.__table__)
+    .where(_A.id.in_(bindparam("ids", expanding=True)))
+    .values(story_id=bindparam("story_id"))
+)
+_MERGED_INTO = select(_S.merged_into_id).where(_S.id == bindparam("id"))
+_CANDIDATES = select(_A.id, _A.feed_id, _A.title, _A.feed_title, _A.text, _A.site_name).where(
+    _A.id.in_(bindparam("ids", expanding=True))
+)
+
+
+def refresh_story(
+    *, session: Session, story_id: int, now: datetime, joining: Article | None = None
+) -> None:
+    """Recompute what a story says of its members: count, first copy, representative, wire.
+    `joining`: an article whose row does not name the story yet (see `attach`)."""
+    members = session.execute(_MEMBERS, {"story_id": story_id}).all()
+    if joining is not None and all(m.id != joining.id for m in members):
+        members.append(joining)
     first = min(members, key=lambda m: (m.published or m.processed_at or now, m.id))
     # The representative is the fullest copy (copies are often trimmed), the earliest on ties.
     rep = max(members, key=lambda m: (m.word_count or 0, -(m.published or now).timestamp(), -m.id))
-    story.member_count = len(members)
-    story.first_article_id = first.id
-    story.origin_feed_id = first.feed_id
-    story.representative_article_id = rep.id
-    story.title = rep.title or rep.feed_title
-    story.wire_source = next(
-        (m.wire_source for m in sorted(members, key=lambda m: m.id) if m.wire_source), None
+    wire = next((m.wire_source for m in sorted(members, key=lambda m: m.id) if m.wire_source), None)
+    session.execute(
+        _REFRESH,
+        {
+            "story_id": story_id,
+            "members": len(members),
+            "first": first.id,
+            "origin": first.feed_id,
+            "rep": rep.id,
+            "v_title": rep.title or rep.feed_title,
+            "wire": wire,
+            "now": now,
+        },
     )
-    story.updated_at = now
-    session.add(story)
-    return story
 
 
 def _set_story(session: Session, article_ids: list[int], story_id: int) -> None:
-    session.execute(
-        update(Article)
-        .where(Article.id.in_(article_ids))
-        .values(story_id=story_id)
-        .execution_options(synchronize_session=False)
-    )
+    session.execute(_SET_STORY, {"ids": list(article_ids), "story_id": story_id})
 
 
 def _resolve(session: Session, story_id: int) -> int:
@@ -246,7 +284,7 @@ def _resolve(session: Session, story_id: int) -> int:
     seen = set()
     while story_id not in seen:
         seen.add(story_id)
-        merged = session.execute(select(Story.merged_into_id).where(Story.id == story_id)).scalar()
+        merged = session.execute(_MERGED_INTO, {"id": story_id}).scalar()
         if merged is None:
             return story_id
         story_id = merged
@@ -254,9 +292,11 @@ def _resolve(session: Session, story_id: int) -> int:
 
 
 def candidate_articles(*, session: Session, article_ids: list[int]) -> dict[int, Article]:
+    """id -> the candidate's id, feed_id, title, feed_title, text and site_name (Core rows:
+    what verifying a match reads)."""
     if not article_ids:
         return {}
-    rows = session.execute(select(Article).where(Article.id.in_(article_ids))).scalars()
+    rows = session.execute(_CANDIDATES, {"ids": list(article_ids)}).all()
     return {a.id: a for a in rows}
 
 

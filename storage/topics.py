@@ -4,13 +4,30 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime
+from functools import cache
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from storage.db import dialect_insert
+from storage.db import dialect_insert, dialect_insert_for, is_postgres
 from storage.models import ArticleTopic, StoryTopic, Topic, utcnow
+
+# Statements every processed article runs, built once (building one costs more than running it).
+_VERSION = select(func.count(Topic.id), func.max(Topic.id), func.max(Topic.updated_at))
+
+
+@cache
+def _match_inserts(postgres: bool):  # noqa: ANN202
+    """(article_topic insert, story_topic insert returning the topics new to the story), each
+    ignoring rows already there; executed with one parameter set per topic."""
+    insert = dialect_insert_for(postgres)
+    return (
+        insert(ArticleTopic.__table__).on_conflict_do_nothing(),
+        insert(StoryTopic.__table__)
+        .on_conflict_do_nothing()
+        .returning(StoryTopic.__table__.c.topic_id),
+    )
 
 
 class DuplicateTopicError(ValueError):
@@ -67,13 +84,7 @@ def all_queries(*, session: Session) -> list[tuple[int, str]]:
 
 def topics_version(*, session: Session) -> tuple:
     """Changes whenever a topic is added, changed or removed (cache key of the matcher)."""
-    from sqlalchemy import func
-
-    return tuple(
-        session.execute(
-            select(func.count(Topic.id), func.max(Topic.id), func.max(Topic.updated_at))
-        ).one()
-    )
+    return tuple(session.execute(_VERSION).one())
 
 
 def delete_topic(*, session: Session, topic_id: int, owner_id: int | None = None) -> bool:
@@ -97,27 +108,15 @@ def record_matches(
     if not topic_ids:
         return []
     now = now or utcnow()
-    insert = dialect_insert(session)
-    session.execute(
-        insert(ArticleTopic.__table__)
-        .values([{"article_id": article_id, "topic_id": t} for t in sorted(topic_ids)])
-        .on_conflict_do_nothing()
-    )
+    ordered = sorted(topic_ids)
+    article_topics, story_topics = _match_inserts(is_postgres(session))
+    session.execute(article_topics, [{"article_id": article_id, "topic_id": t} for t in ordered])
     new = session.execute(
-        insert(StoryTopic.__table__)
-        .values(
-            [
-                {
-                    "story_id": story_id,
-                    "topic_id": t,
-                    "first_matched_at": now,
-                    "article_id": article_id,
-                }
-                for t in sorted(topic_ids)
-            ]
-        )
-        .on_conflict_do_nothing()
-        .returning(StoryTopic.__table__.c.topic_id)
+        story_topics,
+        [
+            {"story_id": story_id, "topic_id": t, "first_matched_at": now, "article_id": article_id}
+            for t in ordered
+        ],
     ).scalars()
     return sorted(new)
 

@@ -18,8 +18,9 @@ from sqlmodel import Session
 
 from storage import stories as story_store
 from storage.models import Article, KeyKind
-from worker.dedup import decide, fingerprint, shingle, short_text_match, title_key
-from worker.dedup.sketch import matchable
+from worker.dedup import decide, shingle, short_text_match, title_key
+from worker.dedup.normalise import Shingles
+from worker.dedup.sketch import Fingerprint, fingerprint_of, matchable, strip_title
 
 # Verify at most this many members of each candidate story (the ones sharing most keys).
 PER_STORY = 3
@@ -32,15 +33,46 @@ class Assignment:
     merged: list[int]
 
 
-def assign_story(
-    *, session: Session, article: Article, now: datetime, window_days: float
-) -> Assignment:
+@dataclass(frozen=True)
+class Prepared:
+    """An article's fingerprint and index keys: pure CPU, worked out before the transaction."""
+
+    fingerprint: Fingerprint | None
+    keys: list[tuple[int, int]]
+    shingles: Shingles | None  # of the whole text, as `_same_story` compares; None: not yet
+
+    @property
+    def content_hash(self) -> str | None:
+        return self.fingerprint.content_hash if self.fingerprint else None
+
+
+def prepare(article: Article) -> Prepared:
     text = article.text or ""
     title = article.title or article.feed_title or ""
-    fp = fingerprint(text, title=title)
+    body = strip_title(text, title)
+    sh = shingle(body)
+    fp = fingerprint_of(sh)
     keys = dedup_keys(
         fp, text=text, canonical_url=article.canonical_url or article.url, title=title
     )
+    return Prepared(fp, keys, sh if body == text else None)
+
+
+def assign_story(
+    *,
+    session: Session,
+    article: Article,
+    now: datetime,
+    window_days: float,
+    prepared: Prepared | None = None,
+    pending: bool = False,
+) -> Assignment:
+    """Join `article` to its story (see the module). `prepared`: its `prepare()`, if already
+    worked out; `pending`: the caller writes the article's row later in this transaction, with
+    the story id and `prepared.content_hash` (see `story_store.attach`)."""
+    text = article.text or ""
+    prepared = prepared or prepare(article)
+    fp, keys = prepared.fingerprint, prepared.keys
     story_store.lock_keys(session=session, keys=[k for _, k in keys])
     candidates = story_store.find_candidates(
         session=session, keys=keys, since=now - timedelta(days=window_days), exclude=article.id
@@ -54,14 +86,15 @@ def assign_story(
         others = story_store.candidate_articles(
             session=session, article_ids=[a for ids in to_verify.values() for a in ids]
         )
-        ours = shingle(text) if fp is not None else None
+        ours = (prepared.shingles or shingle(text)) if fp is not None else None
         for story_id, ids in to_verify.items():
             if any(_same_story(article, ours, others[i]) for i in ids if i in others):
                 matched.add(story_id)
     story_id, merged = story_store.attach(
-        session=session, article=article, story_ids=matched, now=now
+        session=session, article=article, story_ids=matched, now=now, pending=pending
     )
-    article.content_hash = fp.content_hash if fp else None
+    if not pending:
+        article.content_hash = prepared.content_hash
     story_store.add_keys(session=session, article_id=article.id, keys=keys, now=now)
     return Assignment(story_id=story_id, matched=len(matched), merged=merged)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from storage import deliveries as delivery_store
 from storage import subscriptions as subscription_store
@@ -123,14 +123,47 @@ def _failed(ctx, ids, subscription_id, attempts, exc, extra) -> str:  # noqa: AN
     return "dead" if dead else "retry"
 
 
+# Built once: every alert runs these (building a statement costs more than running it).
+_SUBSCRIPTION = (
+    select(
+        Subscription.__table__,
+        Topic.__table__.c.name.label("topic_name"),
+        Topic.__table__.c.query.label("topic_query"),
+    )
+    .join(Topic.__table__, Topic.__table__.c.id == Subscription.__table__.c.topic_id)
+    .where(Subscription.__table__.c.id == bindparam("id"))
+)
+_STORY = (
+    select(
+        Story.__table__.c.id,
+        Story.__table__.c.title,
+        Story.__table__.c.first_seen_at,
+        Story.__table__.c.wire_source.label("story_wire"),
+        Story.__table__.c.member_count,
+        Story.__table__.c.merged_into_id,
+        Article.__table__.c.id.label("article_id"),
+        Article.__table__.c.url,
+        Article.__table__.c.canonical_url,
+        Article.__table__.c.title.label("article_title"),
+        Article.__table__.c.feed_title,
+        Article.__table__.c.published,
+        Article.__table__.c.site_name,
+        Article.__table__.c.wire_source,
+        func.substr(Article.__table__.c.text, 1, 500).label("summary"),
+        Feed.__table__.c.title.label("feed"),
+    )
+    .outerjoin(
+        Article.__table__,
+        Article.__table__.c.id == Story.__table__.c.representative_article_id,
+    )
+    .outerjoin(Feed.__table__, Feed.__table__.c.id == Article.__table__.c.feed_id)
+    .where(Story.__table__.c.id == bindparam("id"))
+)
+
+
 def _subscription(session, subscription_id: int):  # noqa: ANN001, ANN202
     """The subscription with its topic's name and query (a Core row), or None."""
-    sub, topic = Subscription.__table__, Topic.__table__
-    return session.execute(
-        select(sub, topic.c.name.label("topic_name"), topic.c.query.label("topic_query"))
-        .join(topic, topic.c.id == sub.c.topic_id)
-        .where(sub.c.id == subscription_id)
-    ).first()
+    return session.execute(_SUBSCRIPTION, {"id": subscription_id}).first()
 
 
 def build_alert(session, rows: list[Delivery], sub) -> Alert:  # noqa: ANN001
@@ -159,34 +192,11 @@ def build_alert(session, rows: list[Delivery], sub) -> Alert:  # noqa: ANN001
 def story_dict(session, story_id: int) -> dict:  # noqa: ANN001
     """The story (followed to the one it was merged into) with its representative article and
     outlet, in one query."""
-    story, article, feed = Story.__table__, Article.__table__, Feed.__table__
-    query = (
-        select(
-            story.c.id,
-            story.c.title,
-            story.c.first_seen_at,
-            story.c.wire_source.label("story_wire"),
-            story.c.member_count,
-            story.c.merged_into_id,
-            article.c.id.label("article_id"),
-            article.c.url,
-            article.c.canonical_url,
-            article.c.title.label("article_title"),
-            article.c.feed_title,
-            article.c.published,
-            article.c.site_name,
-            article.c.wire_source,
-            func.substr(article.c.text, 1, 500).label("summary"),
-            feed.c.title.label("feed"),
-        )
-        .outerjoin(article, article.c.id == story.c.representative_article_id)
-        .outerjoin(feed, feed.c.id == article.c.feed_id)
-    )
-    row = session.execute(query.where(story.c.id == story_id)).first()
+    row = session.execute(_STORY, {"id": story_id}).first()
     seen = {story_id}
     while row.merged_into_id is not None and row.merged_into_id not in seen:
         seen.add(row.merged_into_id)  # merged: the story that lives on speaks for it
-        row = session.execute(query.where(story.c.id == row.merged_into_id)).first()
+        row = session.execute(_STORY, {"id": row.merged_into_id}).first()
     article_dict = {}
     if row.article_id is not None:
         article_dict = {

@@ -22,7 +22,7 @@ from wirewatch.errors import ExtractionError, FeedParseError, FetchError
 from wirewatch.net import cache_lifetime, fetch, host_key
 from wirewatch.settings import Settings
 from worker import politeness, websub
-from worker.assign import assign_story
+from worker.assign import assign_story, prepare
 from worker.dispatch import Dispatcher
 from worker.extract import extract_article, extract_from_feed
 from worker.feeds import parse_feed
@@ -203,7 +203,7 @@ def process_article(article_id: int, *, ctx: Context, token: str | None = None) 
         )
         if claim is None:
             return None
-        url, attempts = claim.url, claim.attempts
+        url, attempts, feed_id = claim.url, claim.attempts, claim.feed_id
         feed_title, feed_content = claim.feed_title, claim.feed_content
         feed_published = claim.feed_published
         if attempts > s.max_attempts:
@@ -264,36 +264,61 @@ def process_article(article_id: int, *, ctx: Context, token: str | None = None) 
             return _fail_article(ctx, article_id, str(exc), extra)
 
     now = utcnow()
-    with session_scope(s.database_url) as session:
-        article = article_store.complete_article(
-            session=session,
-            article_id=article_id,
-            now=now,
-            title=result.title,
-            text=result.text,
-            html=result.html,
-            authors=", ".join(result.authors)[:1024] or None,
-            published=result.published or feed_published,
-            language=result.language,
-            canonical_url=result.canonical_url,
-            site_name=result.site_name,
-            image_url=result.image_url,
-            word_count=result.word_count,
-            extraction_method=result.method,
-            wire_source=result.wire_source,
-        )
-        if article is None:
-            return None  # the claim was lost: its lease ran out and another worker took it
-        assignment = assign_story(
-            session=session, article=article, now=now, window_days=s.dedup_window_days
-        )
-        deliveries = tag_article(
-            session=session,
-            article=article,
-            story_id=assignment.story_id,
-            matcher=ctx.matcher,
-            now=now,
-        )
+    article = article_store.Processed(
+        id=article_id,
+        feed_id=feed_id,
+        url=url,
+        canonical_url=result.canonical_url,
+        title=result.title,
+        feed_title=feed_title,
+        text=result.text,
+        site_name=result.site_name,
+        wire_source=result.wire_source,
+        language=result.language,
+        word_count=result.word_count,
+        published=result.published or feed_published,
+        processed_at=now,
+    )
+    prepared = prepare(article)  # CPU only: done before the transaction takes its locks
+    try:
+        with session_scope(s.database_url) as session:
+            assignment = assign_story(
+                session=session,
+                article=article,
+                now=now,
+                window_days=s.dedup_window_days,
+                prepared=prepared,
+                pending=True,
+            )
+            if not article_store.complete_article(
+                session=session,
+                article_id=article_id,
+                now=now,
+                title=result.title,
+                text=result.text,
+                html=result.html,
+                authors=", ".join(result.authors)[:1024] or None,
+                published=article.published,
+                language=result.language,
+                canonical_url=result.canonical_url,
+                site_name=result.site_name,
+                image_url=result.image_url,
+                word_count=result.word_count,
+                extraction_method=result.method,
+                wire_source=result.wire_source,
+                story_id=assignment.story_id,
+                content_hash=prepared.content_hash,
+            ):
+                raise _ClaimLost
+            deliveries = tag_article(
+                session=session,
+                article=article,
+                story_id=assignment.story_id,
+                matcher=ctx.matcher,
+                now=now,
+            )
+    except _ClaimLost:
+        return None  # its lease ran out and another worker took it: nothing of ours is kept
     for delivery_id in deliveries:
         ctx.dispatcher.deliver([delivery_id])
     extra.update(story_id=assignment.story_id, joined=assignment.matched > 0)
@@ -303,6 +328,10 @@ def process_article(article_id: int, *, ctx: Context, token: str | None = None) 
     metrics.STORIES_MERGED.inc(len(assignment.merged))
     log.info("processed", extra={**extra, "method": result.method, "wire": result.wire_source})
     return "processed"
+
+
+class _ClaimLost(Exception):
+    """The article left `fetching` while we worked on it: the transaction is rolled back."""
 
 
 def _from_feed_or_none(url: str | None, feed_kwargs: dict):  # noqa: ANN202
