@@ -145,6 +145,7 @@ def run_all(args, skip: set[str], tmp: Path) -> None:  # noqa: ANN001
                     topics=args.topics,
                     items=args.latency_items,
                     seconds=args.latency_seconds,
+                    pages=args.pages,
                 )
             )
             console.print(latencies[-1].line())

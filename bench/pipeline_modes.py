@@ -279,7 +279,14 @@ class Latency:
 
 
 def latency(
-    mode: str, tmp: Path, *, feeds: int, topics: int, items: int, seconds: float
+    mode: str,
+    tmp: Path,
+    *,
+    feeds: int,
+    topics: int,
+    items: int,
+    seconds: float,
+    pages: str = "lean",
 ) -> Latency:
     """Publish `items` stories one by one over `seconds`; time each from its appearance in a
     feed to its alert at the receiver. Feeds are polled every second, the scheduler ticks 0.25 s."""
@@ -289,7 +296,7 @@ def latency(
     from storage.db import session_scope
     from storage.models import Feed
 
-    desk = deskrun.Newsdesk(feeds=feeds, topics=topics, logdir=tmp)
+    desk = deskrun.Newsdesk(feeds=feeds, topics=topics, logdir=tmp, pages=pages)
     procs: list[subprocess.Popen] = []
     cluster = None
     kind = "sqlite" if mode == "embedded" else "postgres"
