@@ -2,7 +2,7 @@
 intrinsic cost, scaling with workers, feed-to-alert latency and worker memory, in one run.
 
 Usage: .venv/bin/python bench/pipeline.py [--articles 2000] [--feeds 20] [--trend 10000]
-           [--latency-seconds 60] [--pages real|lean] [--skip distributed,latency,profile,…]
+           [--latency-seconds 60] [--pages real|lean] [--skip distributed,latency,stages,profile,…]
 
 A local newsdesk (bench/newsdesk_server.py, its own process) serves K outlets on 127.0.0.2…,
 M articles of 600-900 words in the demo's page templates, ~30% of them republished wire copies,
@@ -17,6 +17,8 @@ Every figure comes from real processes:
                 PostgreSQL backends of the benchmark's database are shown apart
   intrinsic     the same pages through worker.feeds.parse_feed + worker.extract.extract_article
                 alone in this process (resource.getrusage)
+  stages        the same work in this process on one thread, each stage timed with the
+                thread's CPU clock (no profiler): where the CPU beyond the intrinsic cost goes
   profile       the same work in this process on one thread under pyinstrument
   latency       items published one by one (poll interval 1 s, scheduler tick 0.25 s):
                 `wirewatch run` (embedded) and `wirewatch scheduler` + 2 workers (distributed)
@@ -72,7 +74,7 @@ def main() -> None:
         "the corpora's median page); lean: the demo templates alone (~8 KB, 85 elements)",
     )
     parser.add_argument(
-        "--skip", default="", help="comma list: embedded,distributed,profile,latency"
+        "--skip", default="", help="comma list: embedded,distributed,stages,profile,latency"
     )
     args = parser.parse_args()
     skip = set(filter(None, args.skip.split(",")))
@@ -99,7 +101,7 @@ def run_all(args, skip: set[str], tmp: Path) -> None:  # noqa: ANN001
         f" KiB each) + {intrinsic.feeds} feeds: {intrinsic.ms_per_article:.2f} CPU ms/article"
     )
     rows: list[pipeline_modes.ModeRow] = []
-    profile = None
+    profile = staged = None
     trend: list[tuple[int, list[list[float]]]] = []
     latencies: list[pipeline_modes.Latency] = []
     desk = deskrun.Newsdesk(
@@ -111,8 +113,14 @@ def run_all(args, skip: set[str], tmp: Path) -> None:  # noqa: ANN001
         if "embedded" not in skip:
             rows.append(pipeline_modes.embedded_once(desk, tmp, plan=plan, topics=args.topics))
             console.print(rows[-1].line())
+        if "stages" not in skip:
+            staged = pipeline_modes.in_process(desk, tmp, staged=True)
+            console.print(
+                f"  staged in-process run: {staged.articles} articles, "
+                f"{staged.ms_per_article:.1f} CPU ms/article"
+            )
         if "profile" not in skip:
-            profile = pipeline_modes.profiled(desk, tmp)
+            profile = pipeline_modes.in_process(desk, tmp, staged=False)
             console.print(
                 f"  profiled in-process run: {profile.articles} articles, "
                 f"{profile.ms_per_article:.1f} CPU ms/article"
@@ -150,6 +158,31 @@ def run_all(args, skip: set[str], tmp: Path) -> None:  # noqa: ANN001
             )
             console.print(latencies[-1].line())
     report(intrinsic, rows, profile, trend, latencies)
+    if staged is not None:
+        stage_table(intrinsic, staged)
+
+
+def stage_table(intrinsic, staged) -> None:  # noqa: ANN001
+    """CPU per processed article by stage, beside the intrinsic cost of the same pages."""
+    n = max(1, staged.articles)
+    t = Table(
+        title=f"Where the CPU goes, by stage: in-process run of {staged.articles} articles, "
+        f"{staged.ms_per_article:.2f} CPU ms/article (thread CPU clock, no profiler)"
+    )
+    for col in ("stage", "calls", "CPU ms/article", "% of run"):
+        t.add_column(col, justify="left" if col == "stage" else "right")
+    for label, depth, seconds, calls in staged.stages:
+        share = 100 * seconds / staged.cpu if staged.cpu else 0
+        t.add_row("  " * depth + label, str(calls), f"{1000 * seconds / n:.2f}", f"{share:.1f}")
+    top = sum(s for _, depth, s, _ in staged.stages if depth == 0)
+    t.add_row("the rest (scheduling, dispatch)", "", f"{1000 * (staged.cpu - top) / n:.2f}", "")
+    t.add_row(
+        "intrinsic (parse_feed + extract_article alone, same pages)",
+        "",
+        f"{intrinsic.ms_per_article:.2f}",
+        "",
+    )
+    console.print(t)
 
 
 def report(intrinsic, rows, profile, trend, latencies) -> None:  # noqa: ANN001, C901

@@ -166,19 +166,21 @@ def embedded_once(
     )
 
 
-def profiled(desk: deskrun.Newsdesk, tmp: Path):  # noqa: ANN201
-    from bench.pipeline_profile import profiled_run
+def in_process(desk: deskrun.Newsdesk, tmp: Path, *, staged: bool):  # noqa: ANN201
+    """The pipeline in this process on a fresh SQLite database: each stage timed (`staged`), or
+    under pyinstrument."""
+    from bench.pipeline_profile import profiled_run, staged_run
     from wirewatch.settings import Settings
 
     with deskrun.temp_database("sqlite", prefix="ww_pipe", folder=tmp) as url:
-        deskrun.subscribe(url, desk, tag="prof")
+        deskrun.subscribe(url, desk, tag="stage" if staged else "prof")
         settings = Settings(
             database_url=url,
             allow_private_networks=True,
             allow_insecure_webhooks=True,
             host_concurrency=64,
         )
-        return profiled_run(settings)
+        return staged_run(settings) if staged else profiled_run(settings)
 
 
 def distributed_once(

@@ -1,17 +1,21 @@
 """The pipeline benchmark's in-process measurements: the intrinsic cost (feedparser + cleaner
-alone) and a profiled run of the real pipeline on one thread, summarised by our functions.
+alone), the real pipeline's CPU by stage, and a profiled run summarised by our functions.
 
-Both count CPU with resource.getrusage of this process. The profiled run calls exactly what
-embedded mode calls (scheduler.loop.schedule_due, worker.pipeline.refresh_feed,
-process_article, worker.delivery.deliver) through a dispatcher that runs each job in turn on
-the calling thread, so the profiler (pyinstrument, sampling) sees all of it.
+All count CPU of this process (resource.getrusage, or the thread's clock). The staged and the
+profiled runs call exactly what embedded mode calls (scheduler.loop.schedule_due,
+worker.pipeline.refresh_feed, process_article, worker.delivery.deliver) through a dispatcher
+that runs each job in turn on the calling thread. The staged run times each stage with the
+thread's CPU clock and no profiler (so I/O waits and profiler overhead count nothing); the
+profiled run shows function-level detail, but pyinstrument samples wall time.
 """
 
 from __future__ import annotations
 
+import functools
 import resource
 import time
 from collections import Counter, deque
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -103,6 +107,123 @@ def intrinsic_cost(
     return Intrinsic(len(pages), len(bodies), feed_cpu, page_cpu, sum(len(b) for _, b in pages))
 
 
+# (module, attribute, label, depth): the stages timed by `staged_run`, in the order shown.
+STAGES = (
+    ("worker.pipeline", "refresh_feed", "poll a feed", 0),
+    ("worker.pipeline", "parse_feed", "parse the feed (feedparser): intrinsic", 1),
+    ("worker.pipeline", "store_entries", "store new entries", 1),
+    ("worker.pipeline", "process_article", "process an article", 0),
+    ("storage.articles", "claim_article", "claim it", 1),
+    ("worker.politeness", "check_page", "robots.txt and host state", 1),
+    ("worker.pipeline", "fetch", "HTTP GET (feeds and pages)", 1),
+    ("worker.pipeline", "extract_article", "clean the page: intrinsic", 1),
+    ("worker.pipeline", "prepare", "fingerprint (before the transaction)", 1),
+    ("worker.pipeline", "assign_story", "find and join its story", 1),
+    ("storage.articles", "complete_article", "store it (one UPDATE, full-text index)", 1),
+    ("worker.pipeline", "tag_article", "topics and the alerts they call for", 1),
+    ("worker.delivery", "deliver", "send an alert", 0),
+    ("worker.alerts.webhook", "WebhookTransport.send", "webhook POST (signed)", 1),
+    ("sqlalchemy.orm", "Session.commit", "commits (in all of the above)", 1),
+)
+
+
+@dataclass
+class StagedRun:
+    articles: int
+    cpu: float  # thread CPU seconds of the whole run
+    stages: list[tuple[str, int, float, int]]  # (label, depth, thread CPU seconds, calls)
+    counts: Counter = field(default_factory=Counter)
+
+    @property
+    def ms_per_article(self) -> float:
+        return 1000 * self.cpu / max(1, self.articles)
+
+
+@contextmanager
+def _timed(stages=STAGES):  # noqa: ANN001, ANN202
+    """Patch each stage to add its thread CPU time to a counter (nested calls of one stage count
+    once); the patches are undone on exit."""
+    import importlib
+
+    spent: Counter = Counter()
+    calls: Counter = Counter()
+    active: set[str] = set()
+    undo = []
+
+    def timed(fn, label):  # noqa: ANN001, ANN202
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+            if label in active:
+                return fn(*args, **kwargs)
+            active.add(label)
+            began = time.thread_time()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                spent[label] += time.thread_time() - began
+                calls[label] += 1
+                active.discard(label)
+
+        return wrapper
+
+    for module_name, attribute, label, _depth in stages:
+        owner = importlib.import_module(module_name)
+        *path, name = attribute.split(".")
+        for part in path:
+            owner = getattr(owner, part)
+        original = getattr(owner, name)
+        setattr(owner, name, timed(original, label))
+        undo.append((owner, name, original))
+    try:
+        yield spent, calls
+    finally:
+        for owner, name, original in reversed(undo):
+            setattr(owner, name, original)
+
+
+def _serial(settings):  # noqa: ANN001, ANN202
+    """(dispatcher, handlers): the embedded stage functions, run in turn on this thread."""
+    from worker import delivery, pipeline
+    from worker.hostlimit import LocalHostLimiter
+
+    dispatcher = SerialDispatcher()
+    ctx = pipeline.Context(
+        settings=settings,
+        dispatcher=dispatcher,
+        limiter=LocalHostLimiter(settings.host_concurrency),
+    )
+    handlers = {
+        "poll": lambda feed_id: pipeline.refresh_feed(feed_id, ctx=ctx),
+        "article": lambda article_id: pipeline.process_article(article_id, ctx=ctx),
+        "deliver": lambda ids: delivery.deliver(ids, ctx=ctx),
+    }
+    return dispatcher, handlers
+
+
+def _drain(settings, dispatcher, handlers) -> Counter:  # noqa: ANN001
+    from scheduler.loop import schedule_due
+
+    counts: Counter = Counter()
+    schedule_due(settings=settings, dispatcher=dispatcher, all_enabled=True)
+    while dispatcher.jobs:
+        kind, arg = dispatcher.jobs.popleft()
+        counts[kind] += 1
+        if handlers[kind](arg) == "processed" and kind == "article":
+            counts["processed"] += 1
+    return counts
+
+
+def staged_run(settings) -> StagedRun:  # noqa: ANN001
+    """Poll every feed once and finish all the work on this thread, each stage timed."""
+    dispatcher, handlers = _serial(settings)
+    with _timed() as (spent, calls):
+        began = time.thread_time()
+        counts = _drain(settings, dispatcher, handlers)
+        cpu = time.thread_time() - began
+    stages = [(label, depth, spent[label], calls[label]) for _, _, label, depth in STAGES]
+    return StagedRun(articles=counts["processed"], cpu=cpu, stages=stages, counts=counts)
+
+
 class SerialDispatcher:
     """Runs every job on the calling thread, in the order dispatched (delays are ignored)."""
 
@@ -138,32 +259,11 @@ def profiled_run(settings) -> ProfiledRun:  # noqa: ANN001
     """Poll every feed of the database once and finish all the work, on this thread, profiled."""
     from pyinstrument import Profiler
 
-    from scheduler.loop import schedule_due
-    from worker import delivery, pipeline
-    from worker.hostlimit import LocalHostLimiter
-
-    dispatcher = SerialDispatcher()
-    ctx = pipeline.Context(
-        settings=settings,
-        dispatcher=dispatcher,
-        limiter=LocalHostLimiter(settings.host_concurrency),
-    )
-    handlers = {
-        "poll": lambda feed_id: pipeline.refresh_feed(feed_id, ctx=ctx),
-        "article": lambda article_id: pipeline.process_article(article_id, ctx=ctx),
-        "deliver": lambda ids: delivery.deliver(ids, ctx=ctx),
-    }
-    counts: Counter = Counter()
+    dispatcher, handlers = _serial(settings)
     profiler = Profiler(interval=0.002)
     began, cpu = time.perf_counter(), cpu_now()
     profiler.start()
-    schedule_due(settings=settings, dispatcher=dispatcher, all_enabled=True)
-    while dispatcher.jobs:
-        kind, arg = dispatcher.jobs.popleft()
-        counts[kind] += 1
-        result = handlers[kind](arg)
-        if kind == "article" and result == "processed":
-            counts["processed"] += 1
+    counts = _drain(settings, dispatcher, handlers)
     session = profiler.stop()
     cpu, wall = cpu_now() - cpu, time.perf_counter() - began
     ours, packages = summarise(session.root_frame())
