@@ -149,7 +149,9 @@ def list_stories(
                           before=before)
     more = len(rows) > limit
     rows = rows[:limit]
-    members = story_store.members_of(session=session, story_ids=[r.id for r in rows])
+    members = story_store.members_of(
+        session=session, story_ids=[r.id for r in rows], with_text=False
+    )
     next_cursor = (
         cursor.encode("s", t=rows[-1].first_seen_at.isoformat(), i=rows[-1].id) if more else None
     )

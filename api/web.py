@@ -95,7 +95,9 @@ def stream(
             before = (cursor.timestamp(page, "t"), cursor.integer(page, "i", maximum=2**31 - 1))
         rows = search_stories(session=session, text=parse_text(q), limit=PAGE + 1, before=before,
                               filters=Filters(topic_id=topic))
-        members = story_store.members_of(session=session, story_ids=[r.id for r in rows[:PAGE]])
+        members = story_store.members_of(
+            session=session, story_ids=[r.id for r in rows[:PAGE]], with_text=False
+        )
         stories = [story_item(r, members[r.id]) for r in rows[:PAGE]]
         if len(rows) > PAGE:
             next_cursor = cursor.encode("s", t=rows[PAGE - 1].first_seen_at.isoformat(),

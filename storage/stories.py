@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import bindparam, func, select, update
+from sqlalchemy.orm import defer
 from sqlmodel import Session
 
 from storage.db import is_postgres
@@ -334,15 +335,25 @@ def list_stories(
     return list(session.execute(query).scalars())
 
 
-def members_of(*, session: Session, story_ids: list[int]) -> dict[int, list[Member]]:
+def members_of(
+    *, session: Session, story_ids: list[int], with_text: bool = True
+) -> dict[int, list[Member]]:
+    """The copies of each story, oldest first. Without `with_text` the articles come without
+    their text, HTML and feed content (a list of stories shows none of them; they are most of
+    the bytes): reading one of those attributes then raises rather than loading it."""
     if not story_ids:
         return {}
-    rows = session.execute(
+    query = (
         select(Article, Feed.title, Feed.url)
         .join(Feed, Feed.id == Article.feed_id)
         .where(Article.story_id.in_(story_ids))
         .order_by(Article.id)
-    ).all()
+    )
+    if not with_text:
+        query = query.options(
+            *(defer(column, raiseload=True) for column in (Article.text, Article.html))
+        ).options(defer(Article.feed_content, raiseload=True))
+    rows = session.execute(query).all()
     out: dict[int, list[Member]] = {sid: [] for sid in story_ids}
     for a, t, u in rows:
         out[a.story_id].append(Member(article=a, feed_title=t, feed_url=u))

@@ -50,7 +50,9 @@ def stories(
     check_migrated(settings.database_url)
     with session_scope(settings.database_url) as session:
         rows = story_store.list_stories(session=session, since=parse_since(since), limit=limit)
-        members = story_store.members_of(session=session, story_ids=[r.id for r in rows])
+        members = story_store.members_of(
+            session=session, story_ids=[r.id for r in rows], with_text=False
+        )
     if as_json:
         typer.echo(json.dumps([story_json(r, members[r.id]) for r in rows], indent=2))
         return
