@@ -6,28 +6,29 @@ or by first sighting) or, for ranked results, offset-based.
 
 Relevance ranks the newest RANKED_MATCHES matches (after filters), not every match: ranking a
 common word's hundreds of thousands of matches costs seconds, finding the newest few hundred
-takes milliseconds. FTS5 walks its index newest first; PostgreSQL probes the newest ids, then
-searches a window of ids sized by the share that matched, then everything. Older matches are
-reached with `ranked=False` (newest first, paged by id) or with narrower filters (`until`...).
+takes milliseconds. FTS5 walks its index newest first. PostgreSQL walks the newest articles
+passing the filters and checks each one's tsvector (kept in the row, migration 0006); when
+that finds too few, it searches a window of ids sized by the share that matched through a
+bitmap of the GIN and filter indexes, then everything; phrases and fields are checked only on
+the newest rows having their words (storage/search_newest.py: plans not left to estimates).
+Older matches are reached with `ranked=False` (newest first, paged by id) or with narrower
+filters (`until`...).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, and_, func, literal_column, select, table
-from sqlalchemy import text as text_sql
+from sqlalchemy import ColumnElement, Select, and_, func, literal_column, select, table
 from sqlmodel import Session
 
 from storage.db import is_postgres
 from storage.models import Article, ArticleTopic, Feed, Story, StoryTopic
+from storage.search_newest import VECTOR, newest_matches, to_tsquery
 
 RANKED_MATCHES = 200  # relevance orders this many newest matches; pages go no deeper
 MAX_OFFSET = RANKED_MATCHES
-_PROBE = 2_000  # PostgreSQL first looks for the newest matches among this many newest ids
 
 
 @dataclass(frozen=True)
@@ -60,20 +61,20 @@ class ArticleHit:
 _FTS = table("article_fts")
 
 
-def _tsquery(text: TextQuery):  # noqa: ANN202
-    return func.to_tsquery(literal_column("'simple'::regconfig"), text.tsquery)
+def _tsquery(text: TextQuery) -> ColumnElement:
+    return to_tsquery(text.tsquery)
 
 
-_VECTOR = literal_column("article.search_vector")
 _FTS_ROWID = literal_column("article_fts.rowid")
+_FTS_PLAIN_ROWID = literal_column("+article_fts.rowid")  # a value, not a constraint for FTS5
 
 
 def _matching_ids(session: Session, text: TextQuery) -> Select:
     """ids of the articles matching `text` (a subquery), with their relevance as `score`."""
     if is_postgres(session):
         tsq = _tsquery(text)
-        return select(Article.id.label("id"), func.ts_rank_cd(_VECTOR, tsq).label("score")).where(
-            _VECTOR.op("@@")(tsq)
+        return select(Article.id.label("id"), func.ts_rank_cd(VECTOR, tsq).label("score")).where(
+            VECTOR.op("@@")(tsq)
         )
     fts = literal_column("article_fts")
     return (
@@ -98,52 +99,25 @@ def _newest_matches(
             query = query.where(Article.id < before_id)
         query = _article_filters(query, filters).order_by(_FTS_ROWID.desc()).limit(limit)
         return list(session.execute(query).scalars())
-    query = select(Article.id).where(_VECTOR.op("@@")(_tsquery(text)))
-    if before_id is not None:
-        query = query.where(Article.id < before_id)
-    query = _article_filters(query, filters).order_by(Article.id.desc()).limit(limit)
-    top = before_id or (session.execute(select(func.max(Article.id))).scalar() or 0) + 1
-    # Probe the newest ids: enough for a common word; else the share that matched sizes a
-    # window of ids expected to hold the newest `limit` matches twice over.
-    found = list(session.execute(query.where(Article.id >= top - _PROBE)).scalars())
-    if len(found) >= limit or top <= _PROBE:
-        return found
-    window = int(2 * limit * _PROBE / len(found)) if found else top
-    with _bitmap_scans(session):
-        if window < top // 2:  # else the window would be most of the table
-            ids = list(session.execute(query.where(Article.id >= top - window)).scalars())
-            if len(ids) >= limit:
-                return ids
-        return list(session.execute(query).scalars())
+    return newest_matches(
+        session,
+        text.tsquery,
+        lambda query, rows_first=False: _article_filters(query, filters, rows_first=rows_first),
+        limit=limit,
+        before_id=before_id,
+    )
 
 
-@contextmanager
-def _bitmap_scans(session: Session) -> Iterator[None]:
-    """Within: no plain index scans on PostgreSQL, and room for exact bitmaps.
-
-    The planner counts `search_vector @@ q` as cheap, but each row an index scan filters that
-    way has its tsvector fetched from TOAST: walking the id index backwards through sparse
-    matches reads thousands. A bitmap AND of the GIN index with the id (or filter) indexes
-    reads only the rows that pass them all (and, for plain words, no tsvector at all).
-    """
-    saved = session.execute(
-        text_sql("SELECT current_setting('enable_indexscan'), current_setting('work_mem')")
-    ).one()
-    session.execute(text_sql("SET LOCAL enable_indexscan = off"))
-    session.execute(text_sql("SET LOCAL work_mem = '32MB'"))
-    try:
-        yield
-    finally:
-        session.execute(
-            text_sql(
-                "SELECT set_config('enable_indexscan', :i, true), set_config('work_mem', :w, true)"
-            ),
-            {"i": saved[0], "w": saved[1]},
+def _article_filters(query: Select, f: Filters, *, rows_first: bool = False) -> Select:
+    """`query` of article with the filters' conditions. `rows_first`: the topic's tags are
+    looked up for each row the rest of the query yields (a correlated subplan: OFFSET 0 keeps
+    PostgreSQL from turning it into a join it might drive from all the topic's tags)."""
+    if f.topic_id is not None and rows_first:
+        tag = select(ArticleTopic.article_id).where(
+            ArticleTopic.article_id == Article.id, ArticleTopic.topic_id == f.topic_id
         )
-
-
-def _article_filters(query: Select, f: Filters) -> Select:
-    if f.topic_id is not None:
+        query = query.where(tag.offset(0).exists())
+    elif f.topic_id is not None:
         tagged = select(ArticleTopic.article_id).where(ArticleTopic.topic_id == f.topic_id)
         query = query.where(Article.id.in_(tagged))
     if f.feed_id is not None:
@@ -190,10 +164,15 @@ def search_articles(
         return []
     if is_postgres(session):  # the ids match: only their rank is left to compute
         tsq = _tsquery(text)
-        matched = select(Article.id.label("id"), func.ts_rank_cd(_VECTOR, tsq).label("score"))
+        matched = select(Article.id.label("id"), func.ts_rank_cd(VECTOR, tsq).label("score"))
         matched = matched.where(Article.id.in_(ids)).subquery()
-    else:  # bm25() needs the MATCH
-        matched = _matching_ids(session, text).where(_FTS_ROWID.in_(ids)).subquery()
+    else:  # bm25() needs the MATCH, in one FTS5 cursor: given `rowid IN (ids)`, FTS5 opens one
+        # per id, and each counts every match of the query again for bm25 (seconds for a common
+        # word); so the ids' range goes to FTS5 and the ids are checked by SQLite (+rowid)
+        matched = _matching_ids(session, text).where(
+            _FTS_ROWID.between(min(ids), max(ids)), _FTS_PLAIN_ROWID.in_(ids)
+        )
+        matched = matched.subquery()
     query = base.add_columns(matched.c.score).join(matched, matched.c.id == Article.id)
     if ranked:
         query = query.order_by(matched.c.score.desc(), Article.id.desc()).offset(offset)
