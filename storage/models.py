@@ -15,7 +15,9 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    func,
 )
+from sqlalchemy import text as sql_text
 from sqlmodel import Field, SQLModel
 
 # 64-bit ids on PostgreSQL; SQLite's INTEGER PRIMARY KEY is already 64-bit (and must be spelled so).
@@ -124,10 +126,26 @@ class Article(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("feed_id", "entry_key", name="uq_article_feed_entry"),
         Index("ix_article_state_changed", "state", "state_changed_at"),
+        # search walks the newest articles of a filter (migration 0006)
+        Index("ix_article_feed_newest", "feed_id", "id"),
+        Index(
+            "ix_article_wire_newest",
+            func.lower(sql_text("wire_source")),
+            "id",
+            postgresql_where=sql_text("wire_source IS NOT NULL"),
+            sqlite_where=sql_text("wire_source IS NOT NULL"),
+        ),
+        Index("ix_article_language_newest", func.lower(sql_text("language")), "id"),
+        Index(
+            "ix_article_when",
+            func.coalesce(
+                sql_text("published"), sql_text("feed_published"), sql_text("created_at")
+            ),
+        ),
     )
 
     id: int | None = Field(default=None, sa_column=Column(BIGINT_ID, primary_key=True))
-    feed_id: int = Field(foreign_key="feed.id", index=True, ondelete="CASCADE")
+    feed_id: int = Field(foreign_key="feed.id", ondelete="CASCADE")
     entry_key: str = Field(max_length=512)
     url: str | None = Field(default=None, max_length=2048)
 
@@ -283,11 +301,12 @@ class ArticleTopic(SQLModel, table=True):
     """A processed article matched a topic."""
 
     __tablename__ = "article_topic"
+    __table_args__ = (Index("ix_article_topic_newest", "topic_id", "article_id"),)
 
     article_id: int = Field(
         sa_column=Column(BigInteger, ForeignKey("article.id", ondelete="CASCADE"), primary_key=True)
     )
-    topic_id: int = Field(foreign_key="topic.id", primary_key=True, index=True, ondelete="CASCADE")
+    topic_id: int = Field(foreign_key="topic.id", primary_key=True, ondelete="CASCADE")
 
 
 class StoryTopic(SQLModel, table=True):
