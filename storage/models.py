@@ -192,6 +192,16 @@ class Story(SQLModel, table=True):
     A story absorbed by a merge keeps its row with `merged_into_id` set, so links to it resolve.
     """
 
+    __table_args__ = (
+        # merged stories only: lists of live stories walk ix_story_first_seen_at (migration 0007)
+        Index(
+            "ix_story_merged_into_id",
+            "merged_into_id",
+            postgresql_where=sql_text("merged_into_id IS NOT NULL"),
+            sqlite_where=sql_text("merged_into_id IS NOT NULL"),
+        ),
+    )
+
     id: int | None = Field(default=None, primary_key=True)
     title: str | None = Field(default=None, sa_column=Column(Text))
     representative_article_id: int | None = Field(default=None, index=True)
@@ -203,7 +213,7 @@ class Story(SQLModel, table=True):
     )
     updated_at: datetime = Field(default_factory=utcnow, sa_column=_ts(index=True, nullable=False))
     member_count: int = 1
-    merged_into_id: int | None = Field(default=None, index=True)
+    merged_into_id: int | None = None
 
 
 class KeyKind(enum.IntEnum):

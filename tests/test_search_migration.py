@@ -126,3 +126,26 @@ def test_search_layout_carries_articles_over_both_ways(db_url: str) -> None:
     assert _searches(db_url, topic) == results
     _migrate(db_url, "head")
     check_migrated(db_url)
+
+
+def test_lists_of_live_stories_walk_the_first_seen_index_without_statistics(tmp_path) -> None:
+    """SQLite without ANALYZE: the newest live stories come from ix_story_first_seen_at, not
+    from a sort of every live story (migration 0007)."""
+    from sqlalchemy import text
+
+    from storage.db import get_engine
+    from storage.migrate import upgrade
+
+    url = f"sqlite:///{tmp_path / 'plan.db'}"
+    upgrade(url)
+    with get_engine(url).connect() as conn:
+        plan = " ".join(
+            row[-1]
+            for row in conn.execute(
+                text(
+                    "EXPLAIN QUERY PLAN SELECT * FROM story WHERE merged_into_id IS NULL "
+                    "ORDER BY first_seen_at DESC, id DESC LIMIT 21"
+                )
+            )
+        )
+    assert "ix_story_first_seen_at" in plan and "TEMP B-TREE" not in plan, plan
