@@ -61,7 +61,8 @@ def _bind(addresses: list[str]) -> tuple[int, list[socket.socket]]:
 
 
 class Newsdesk:
-    """bench/newsdesk_server.py in its own process; `hosts` addresses carry the feeds."""
+    """bench/newsdesk_server.py in its own process; `hosts` addresses carry the feeds. With
+    `hub`, it also runs a WebSub hub (at `hub_url`) that its feeds advertise."""
 
     def __init__(
         self,
@@ -74,6 +75,7 @@ class Newsdesk:
         window: int = 150,
         seed: int = 0,
         pages: str = "lean",
+        hub: bool = False,
     ) -> None:
         self.feeds, self.topics = feeds, topics
         try:
@@ -90,6 +92,8 @@ class Newsdesk:
             args += ["--fd", str(sock.fileno())]
         args += ["--feeds", str(feeds), "--articles", str(articles), "--topics", str(topics)]
         args += ["--window", str(window), "--seed", str(seed), "--pages", pages]
+        if hub:
+            args.append("--hub")
         self.proc = subprocess.Popen(
             args,
             pass_fds=[s.fileno() for s in self.socks],
@@ -111,6 +115,10 @@ class Newsdesk:
 
     def feed_url(self, feed: int) -> str:
         return f"http://{self.host(feed)}:{self.port}/f{feed}/feed.xml"
+
+    @property
+    def hub_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/hub"
 
     def hook_url(self, name: str) -> str:
         return f"http://127.0.0.1:{self.port}/hooks/{name}"

@@ -10,6 +10,9 @@ control routes for the benchmark driving it:
                                deletions (items leaving the feed; their pages then answer 404)
   POST /hooks/<name>           a webhook receiver: records arrival time and webhook-id
   GET  /_ctl/state             everything as JSON: items, guids served, alerts received
+  POST /hub                    with --hub: a WebSub hub (https://www.w3.org/TR/websub/); feeds
+                               then advertise it and their self URL, and every change of a feed
+                               is pushed, signed, to its verified subscribers (class Hub)
 Feeds list their newest `--window` items. A bare ASGI app under uvicorn, in its own process.
 """
 
@@ -32,6 +35,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import newsdesk  # noqa: E402
+from bench.newsdesk_hub import Hub, feed_document  # noqa: E402
 
 FEED = re.compile(r"^/f(\d+)/feed\.xml$")
 PAGE = re.compile(r"^/f(\d+)/([a-z]\d+)\.html$")
@@ -71,6 +75,13 @@ class Desk:
     stats: Counter = field(default_factory=Counter)
     live_count: int = 0
     soak_counts: Counter = field(default_factory=Counter)
+    hub: Hub | None = None  # with --hub: changes are pushed to the feed's subscribers
+
+    def changed(self, feed: int) -> None:
+        """A feed's document changed: new ETag, and a push to its subscribers (with --hub)."""
+        self.versions[feed] += 1
+        if self.hub is not None:
+            self.hub.notify(self, feed)
 
     def publish(self, feed: int, story: str, form: str, order: int) -> Live:
         item = Live(feed, story, form, order, datetime.now(UTC))
@@ -80,7 +91,7 @@ class Desk:
         if len(guids) > self.window:
             del guids[0]  # the oldest item drops out of the feed (its page stays)
         self.first_published.setdefault(story, time.time())
-        self.versions[feed] += 1
+        self.changed(feed)
         return item
 
     def entries(self, feed: int, origin: str) -> list[newsdesk.FeedEntry]:
@@ -155,13 +166,13 @@ async def soak(desk: Desk, *, rate: float, seconds: float, seed: int) -> None:
             elif r < 0.95:
                 guid = live[rng.randrange(len(live))]
                 desk.items[guid].version += 1
-                desk.versions[feed] += 1
+                desk.changed(feed)
                 desk.soak_counts["edit"] += 1
             else:
                 guid = live[rng.randrange(len(live))]
                 desk.items[guid].deleted = True
                 desk.by_feed[feed].remove(guid)
-                desk.versions[feed] += 1
+                desk.changed(feed)
                 desk.soak_counts["delete"] += 1
         await asyncio.sleep(0.05)
     desk.soak_counts["finished"] = 1
@@ -195,9 +206,8 @@ def make_app(desk: Desk):  # noqa: ANN201, C901
                 status, body = 304, b""
                 desk.stats["feed_304"] += 1
             else:
-                entries = desk.entries(feed, origin)
-                desk.served.update(e.guid for e in entries)
-                status, body = 200, newsdesk.render_feed(feed, entries, site_url=origin + "/")
+                desk.served.update(desk.by_feed.get(feed, []))
+                status, body = 200, feed_document(desk, feed, origin)
                 out_headers.append((b"content-type", b"application/rss+xml; charset=utf-8"))
                 desk.stats["feed_200"] += 1
         elif method == "GET" and (m := PAGE.match(path)):
@@ -212,6 +222,8 @@ def make_app(desk: Desk):  # noqa: ANN201, C901
                 desk.stats["page_404"] += 1
         elif path == "/robots.txt":
             status, body = 200, b"User-agent: *\nAllow: /\n"
+        elif method == "POST" and path == "/hub" and desk.hub is not None:
+            status, body = desk.hub.request(await read_body(receive))
         elif method == "POST" and (m := HOOK.match(path)):
             raw = await read_body(receive)
             arrived = time.time()
@@ -268,6 +280,12 @@ def make_app(desk: Desk):  # noqa: ANN201, C901
                 "hooks": desk.hooks,
                 "stats": desk.stats,
                 "soak": desk.soak_counts,
+                "hub": None
+                if desk.hub is None
+                else {
+                    "stats": desk.hub.stats,
+                    "subscribers": {f: len(s) for f, s in desk.hub.subscribers.items()},
+                },
                 "topics": {
                     s: list(story_text(s, desk.topics, desk.seed, 0).topics)
                     for s in desk.first_published
@@ -293,10 +311,15 @@ def main() -> None:
     parser.add_argument("--window", type=int, default=150, help="items listed per feed")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--pages", choices=newsdesk.PAGE_WEIGHTS, default="lean")
+    parser.add_argument("--hub", action="store_true", help="serve a WebSub hub at /hub")
     args = parser.parse_args()
     desk = Desk(
         feeds=args.feeds, topics=args.topics, window=args.window, seed=args.seed, pages=args.pages
     )
+    sockets = [socket.socket(fileno=fd) for fd in args.fd]
+    if args.hub:
+        host, port = sockets[0].getsockname()[:2]
+        desk.hub = Hub(f"http://{host}:{port}/hub")
     if args.articles:
         desk.plan = newsdesk.pipeline_plan(feeds=args.feeds, articles=args.articles, seed=args.seed)
     newsdesk.vocabulary(), newsdesk.topic_words()
@@ -310,7 +333,6 @@ def main() -> None:
         backlog=4096,
         timeout_keep_alive=30,
     )
-    sockets = [socket.socket(fileno=fd) for fd in args.fd]
     uvicorn.Server(config).run(sockets=sockets)
 
 

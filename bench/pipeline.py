@@ -2,7 +2,7 @@
 intrinsic cost, scaling with workers, feed-to-alert latency and worker memory, in one run.
 
 Usage: .venv/bin/python bench/pipeline.py [--articles 2000] [--feeds 20] [--trend 10000]
-           [--latency-seconds 60] [--pages real|lean] [--skip distributed,latency,stages,profile,…]
+           [--latency-seconds 60] [--pages real|lean] [--skip distributed,latency,push,…]
 
 A local newsdesk (bench/newsdesk_server.py, its own process) serves K outlets on 127.0.0.2…,
 M articles of 600-900 words in the demo's page templates, ~30% of them republished wire copies,
@@ -22,6 +22,9 @@ Every figure comes from real processes:
   profile       the same work in this process on one thread under pyinstrument
   latency       items published one by one (poll interval 1 s, scheduler tick 0.25 s):
                 `wirewatch run` (embedded) and `wirewatch scheduler` + 2 workers (distributed)
+  push          the same with WebSub: the newsdesk runs a hub, the service subscribes through
+                it (WIREWATCH_PUBLIC_URL = its API: `wirewatch run`, or `wirewatch api` beside
+                the scheduler), feeds are polled every 300 s, so only the hub's push is fast
   trend         with --trend N, the 2-worker cluster is fed further batches up to N articles and
                 the RSS of each worker process is read after each batch
 PostgreSQL at 127.0.0.1:5432 (WIREWATCH_BENCH_PG, a fresh database, dropped afterwards), Redis
@@ -43,11 +46,12 @@ sys.path.insert(0, str(REPO))
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
-from bench import deskrun, newsdesk, pipeline_modes  # noqa: E402
+from bench import deskrun, newsdesk, pipeline_latency, pipeline_modes  # noqa: E402
 from bench.pipeline_profile import intrinsic_cost  # noqa: E402
 
 console = Console(width=int(os.environ.get("COLUMNS", "220")))
 GOAL_RATIO, GOAL_SCALING, GOAL_P95 = 1.5, 1.8, 2.0
+PARTS = ("embedded", "distributed", "stages", "profile", "latency", "push")
 
 
 def ok(good: bool) -> str:
@@ -74,10 +78,15 @@ def main() -> None:
         "the corpora's median page); lean: the demo templates alone (~8 KB, 85 elements)",
     )
     parser.add_argument(
-        "--skip", default="", help="comma list: embedded,distributed,stages,profile,latency"
+        "--skip",
+        default="",
+        help=f"comma list of {','.join(PARTS)} (latency: all latency runs, push: those with "
+        "WebSub push; distributed: also the distributed latency runs)",
     )
     args = parser.parse_args()
     skip = set(filter(None, args.skip.split(",")))
+    if unknown := skip - set(PARTS):
+        parser.error(f"--skip: unknown {','.join(sorted(unknown))} (known: {','.join(PARTS)})")
     load, note = deskrun.load_note()
     console.rule("[bold]Wirewatch pipeline benchmark")
     console.print(
@@ -88,10 +97,13 @@ def main() -> None:
         console.print(f"[yellow]warning[/yellow]: {note}")
     with tempfile.TemporaryDirectory(prefix="ww-pipeline-") as tmp_name:
         tmp = Path(tmp_name)
-        run_all(args, skip, tmp)
+        failed = run_all(args, skip, tmp)
+    if failed:
+        sys.exit(f"failed: {', '.join(failed)}")
 
 
-def run_all(args, skip: set[str], tmp: Path) -> None:  # noqa: ANN001
+def run_all(args, skip: set[str], tmp: Path) -> list[str]:  # noqa: ANN001
+    """Every part not skipped, then the report; the names of the latency runs that failed."""
     total = max(args.articles, args.trend)
     plan = newsdesk.pipeline_plan(feeds=args.feeds, articles=total)[: args.articles]
     intrinsic = intrinsic_cost(plan, topics=args.topics, weight=args.pages)
@@ -103,7 +115,7 @@ def run_all(args, skip: set[str], tmp: Path) -> None:  # noqa: ANN001
     rows: list[pipeline_modes.ModeRow] = []
     profile = staged = None
     trend: list[tuple[int, list[list[float]]]] = []
-    latencies: list[pipeline_modes.Latency] = []
+    latencies: list[pipeline_latency.Latency] = []
     desk = deskrun.Newsdesk(
         feeds=args.feeds, articles=total, topics=args.topics, logdir=tmp, pages=args.pages
     )
@@ -141,12 +153,14 @@ def run_all(args, skip: set[str], tmp: Path) -> None:  # noqa: ANN001
                 console.print(rows[-1].line())
     finally:
         desk.close()
-    if "latency" not in skip:
-        for mode in ("embedded", "distributed"):
-            if mode == "distributed" and "distributed" in skip:
-                continue
+    failed = []
+    runs = [(m, push) for m in ("embedded", "distributed") for push in (False, True)]
+    for mode, push in runs if "latency" not in skip else []:
+        if (mode == "distributed" and "distributed" in skip) or (push and "push" in skip):
+            continue
+        try:
             latencies.append(
-                pipeline_modes.latency(
+                pipeline_latency.latency(
                     mode,
                     tmp,
                     feeds=args.feeds,
@@ -154,12 +168,18 @@ def run_all(args, skip: set[str], tmp: Path) -> None:  # noqa: ANN001
                     items=args.latency_items,
                     seconds=args.latency_seconds,
                     pages=args.pages,
+                    push=push,
                 )
             )
-            console.print(latencies[-1].line())
+        except RuntimeError as exc:  # reported, and the other runs still go on
+            failed.append(f"latency {mode}{', push' if push else ''}")
+            console.print(f"[red]{failed[-1]} failed[/red]: {exc}")
+            continue
+        console.print(latencies[-1].line())
     report(intrinsic, rows, profile, trend, latencies)
     if staged is not None:
         stage_table(intrinsic, staged)
+    return failed
 
 
 def stage_table(intrinsic, staged) -> None:  # noqa: ANN001
@@ -286,8 +306,12 @@ def report(intrinsic, rows, profile, trend, latencies) -> None:  # noqa: ANN001,
             t.add_row(str(n), *(" + ".join(f"{m:.0f}" for m in w) for w in per_worker))
         console.print(t)
     if latencies:
-        t = Table(title="Latency: item in its feed → alert at the receiver (goal p95 ≤ 2 s)")
-        for col in ("mode", "items", "alerts", "p50 s", "p95 s", "max s", "goal"):
+        t = Table(
+            title="Latency: item in its feed → alert at the receiver (goal p95 ≤ 2 s); CPU of "
+            "the service's processes and feed documents polled/pushed while items were published"
+        )
+        cols = ("mode", "items", "alerts", "p50 s", "p95 s", "max s", "goal")
+        for col in (*cols, "service CPU s", "polls", "pushes", "load"):
             t.add_column(col, justify="right" if col != "mode" else "left")
         for lat in latencies:
             t.add_row(
@@ -298,6 +322,10 @@ def report(intrinsic, rows, profile, trend, latencies) -> None:  # noqa: ANN001,
                 f1(lat.p95, ".2f"),
                 f1(lat.max, ".2f"),
                 ok(lat.p95 is not None and lat.p95 <= GOAL_P95 and len(lat.values) == lat.items),
+                f1(lat.cpu),
+                str(lat.polls),
+                str(lat.pushes),
+                f"{lat.load:.1f}",
             )
         console.print(t)
     console.print(f"load average at the end: {load:.2f}")

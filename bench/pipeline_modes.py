@@ -1,5 +1,5 @@
 """The pipeline benchmark's measured runs, each on a fresh database: embedded and distributed
-`run --once`, the profiled in-process run, and feed-to-alert latency with a 1-second poll.
+`run --once` and the profiled in-process run (feed-to-alert latency: bench/pipeline_latency.py).
 
 CPU of a `wirewatch` command comes from wait4 (that process and the threads in it), minus the
 same command's start-up cost measured on an empty database; CPU of Celery workers is the delta
@@ -10,17 +10,14 @@ from __future__ import annotations
 
 import contextlib
 import os
-import statistics
-import subprocess
 import threading
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import psutil
 
 from bench import deskrun, newsdesk
-from bench.procs import bench_env, run_measured, start, stop
+from bench.procs import bench_env, run_measured
 
 REDIS = deskrun.REDIS_PIPELINE
 
@@ -246,119 +243,3 @@ def distributed_once(
         by_state=figures["by_state"],
     )
     return row, trend if trend_to else []
-
-
-@dataclass
-class Latency:
-    mode: str
-    items: int  # alerts expected
-    values: list[float]
-    load: float = 0.0
-
-    def q(self, fraction: float) -> float | None:
-        if not self.values:
-            return None
-        ordered = sorted(self.values)
-        return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
-
-    @property
-    def p50(self) -> float | None:
-        return statistics.median(self.values) if self.values else None
-
-    @property
-    def p95(self) -> float | None:
-        return self.q(0.95)
-
-    @property
-    def max(self) -> float | None:
-        return max(self.values) if self.values else None
-
-    def line(self) -> str:
-        return (
-            f"  latency {self.mode}: {len(self.values)}/{self.items} alerts, p50 "
-            f"{self.p50 or 0:.2f} s, p95 {self.p95 or 0:.2f} s, load {self.load:.1f}"
-        )
-
-
-def latency(
-    mode: str,
-    tmp: Path,
-    *,
-    feeds: int,
-    topics: int,
-    items: int,
-    seconds: float,
-    pages: str = "lean",
-) -> Latency:
-    """Publish `items` stories one by one over `seconds`; time each from its appearance in a
-    feed to its alert at the receiver. Feeds are polled every second, the scheduler ticks 0.25 s."""
-    import redis
-    from sqlalchemy import func, select
-
-    from storage.db import session_scope
-    from storage.models import Feed
-
-    desk = deskrun.Newsdesk(feeds=feeds, topics=topics, logdir=tmp, pages=pages)
-    procs: list[subprocess.Popen] = []
-    cluster = None
-    kind = "sqlite" if mode == "embedded" else "postgres"
-    try:
-        with deskrun.temp_database(kind, prefix="ww_pipe", folder=tmp) as url:
-            extra = {"WIREWATCH_POLL_MIN_INTERVAL": "1", "WIREWATCH_SCHEDULER_TICK": "0.25"}
-            if mode == "embedded":
-                env = env_for(url, **extra)
-                deskrun.subscribe(url, desk, tag="lat", interval=1)
-                procs.append(start(["run", "--no-api"], env=env, log=tmp / "latency-run.log"))
-            else:
-                redis.Redis.from_url(REDIS).flushdb()
-                env = env_for(url, WIREWATCH_BROKER_URL=REDIS, **extra)
-                deskrun.subscribe(url, desk, tag="lat", interval=1)
-                cluster = deskrun.start_workers(env, tmp, count=2, concurrency=1, tag="lat")
-                procs.append(start(["scheduler"], env=env, log=tmp / "latency-scheduler.log"))
-            deadline = time.monotonic() + 120
-            while time.monotonic() < deadline:
-                with session_scope(url) as session:
-                    polled = session.execute(
-                        select(func.count())
-                        .select_from(Feed)
-                        .where(Feed.last_polled_at.is_not(None))
-                    ).scalar_one()
-                if polled >= feeds:
-                    break
-                time.sleep(0.5)
-            load = os.getloadavg()[0]
-            keys: list[str] = []
-            for _ in range(items):
-                keys += desk.live(1)
-                time.sleep(seconds / items)
-            expected = sum(len(newsdesk.make_story(k, topics=topics).topics) for k in keys)
-            deadline = time.monotonic() + 30
-            while time.monotonic() < deadline:
-                state = desk.state()
-                hooks = [h for h in state["hooks"] if h["hook"].startswith("lat-")]
-                if len({h["id"] for h in hooks}) >= expected:
-                    break
-                time.sleep(1)
-            for proc in procs:
-                stop(proc)
-            if cluster:
-                cluster.close()
-    finally:
-        for proc in procs:
-            stop(proc)
-        if cluster:
-            cluster.close()
-        desk.close()
-    first: dict[str, float] = {}
-    values = []
-    for h in sorted(hooks, key=lambda h: h["at"]):
-        if h["id"] in first:
-            continue
-        first[h["id"]] = h["at"]
-        published = state["first_published"].get(h["story"] or "")
-        if published is not None:
-            values.append(h["at"] - published)
-    label = (
-        "embedded: wirewatch run" if mode == "embedded" else "distributed: scheduler + 2 workers"
-    )
-    return Latency(label, expected, values, load)
