@@ -154,3 +154,21 @@ def test_a_failing_hub_leaves_the_feed_on_polling(sqlite_url, server, service) -
     with session_scope(sqlite_url) as s:
         feed = s.execute(select(Feed)).scalars().one()
     assert "500" in feed.websub_error and feed.error_count == 0 and not feed.disabled
+
+
+def test_a_subscription_never_verified_is_asked_again() -> None:
+    """A hub that answers 202 but never calls back leaves the feed `subscribing` only until the
+    verification deadline; then the next poll asks again (before, it stayed so for ever)."""
+    from datetime import timedelta
+
+    from storage.models import utcnow
+    from worker.websub import VERIFY_WITHIN, wants_subscription
+
+    now = utcnow()
+    feed = Feed(url="http://news.test/feed", hub_url="http://hub.test/", websub_state="subscribing")
+    public = "http://wirewatch.test"
+    feed.websub_lease_until = now + VERIFY_WITHIN - timedelta(minutes=1)
+    assert not wants_subscription(feed, public_url=public, now=now)
+    assert wants_subscription(feed, public_url=public, now=now + VERIFY_WITHIN)
+    feed.websub_lease_until = None  # rows left subscribing by earlier versions
+    assert wants_subscription(feed, public_url=public, now=now)

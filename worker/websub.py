@@ -22,6 +22,9 @@ from worker.feeds import parse_feed
 log = logging.getLogger(__name__)
 
 RENEW_BEFORE = timedelta(days=1)  # renew a lease this long before it runs out
+# A hub that accepted a subscription but never verified it is asked again after this long
+# (while subscribing, websub_lease_until holds this deadline).
+VERIFY_WITHIN = timedelta(hours=1)
 HUB_MAX_BYTES = 64 * 1024
 SIGNATURES = {
     "sha1": hashlib.sha1,
@@ -41,8 +44,8 @@ def wants_subscription(feed: Feed, *, public_url: str | None, now: datetime) -> 
         return False
     if feed.websub_state == "active" and feed.websub_lease_until:
         return feed.websub_lease_until - now < RENEW_BEFORE
-    if feed.websub_state == "subscribing":
-        return False  # waiting for the hub's verification (a failed poll of it resets this)
+    if feed.websub_state == "subscribing":  # waiting for the hub's verification, until:
+        return feed.websub_lease_until is None or feed.websub_lease_until <= now
     return feed.websub_state != "failed" or (feed.websub_lease_until or now) <= now
 
 
@@ -55,6 +58,7 @@ def subscribe(feed_id: int, *, settings) -> str:  # noqa: ANN001
             return "no hub"
         hub, topic = feed.hub_url, feed.url
         feed.websub_state, feed.websub_secret, feed.websub_error = "subscribing", secret, None
+        feed.websub_lease_until = utcnow() + VERIFY_WITHIN
         session.add(feed)
     body = urlencode(
         {
