@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import PlainTextResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from worker import websub
 
@@ -27,12 +28,15 @@ def verify(request: Request, feed_id: int = FeedId) -> Response:
 async def push(request: Request, feed_id: int = FeedId) -> Response:
     """New content from the hub. Always acknowledged (as the spec asks); stored only when the
     signature proves it comes from the hub we subscribed to."""
-    body = await request.body()
-    if len(body) > MAX_PUSH_BYTES:
-        return PlainTextResponse("too large", status_code=413)
+    body = bytearray()
+    async for chunk in request.stream():  # read up to the cap, never the whole of a huge body
+        body += chunk
+        if len(body) > MAX_PUSH_BYTES:
+            return PlainTextResponse("too large", status_code=413)
     state = request.app.state
-    new_ids = websub.receive(
-        feed_id, body, signature=request.headers.get("x-hub-signature"),
+    # parsing the feed and storing its entries blocks: off the event loop, in the thread pool
+    new_ids = await run_in_threadpool(
+        websub.receive, feed_id, bytes(body), signature=request.headers.get("x-hub-signature"),
         content_type=request.headers.get("content-type"), settings=state.settings,
     )
     dispatcher = getattr(state, "dispatcher", None)

@@ -212,6 +212,24 @@ def test_big_bodies_are_refused_before_parsing(api: TestClient, shared: Seeded) 
     assert r.status_code == 413
 
 
+def test_a_websub_push_over_the_cap_is_refused_and_an_unsigned_one_ignored(
+    api: TestClient, shared: Seeded
+) -> None:
+    def chunks():  # no Content-Length: the callback counts while streaming
+        for _ in range(16):
+            yield b"x" * (1024 * 1024)
+
+    def articles() -> int:
+        with session_scope(shared.url) as session:
+            return len(session.execute(select(Article.id)).all())
+
+    before = articles()
+    assert api.post("/websub/1", content=chunks()).status_code == 413
+    r = api.post("/websub/1", content=b"<rss/>", headers={"Content-Type": "application/rss+xml"})
+    assert r.status_code == 202  # acknowledged as the spec asks, and nothing stored
+    assert articles() == before
+
+
 def test_unknown_fields_and_wrong_types_are_named(api: TestClient, shared: Seeded) -> None:
     r = api.post("/api/topics", json={"name": "x", "query": "a", "colour": "red"},
                     headers=shared.auth())
