@@ -25,7 +25,12 @@ from sqlmodel import Session
 
 from storage.db import is_postgres
 from storage.models import Article, ArticleTopic, Feed, Story, StoryTopic
-from storage.search_newest import VECTOR, newest_matches, to_tsquery
+from storage.search_newest import (
+    VECTOR,
+    newest_matches,
+    stories_with_matching_members,
+    to_tsquery,
+)
 
 RANKED_MATCHES = 200  # relevance orders this many newest matches; pages go no deeper
 MAX_OFFSET = RANKED_MATCHES
@@ -191,7 +196,66 @@ def search_stories(
     before: tuple[datetime, int] | None = None,
 ) -> list[Story]:
     """Live stories, newest first (by first sighting), having a member that matches `text` and
-    the article filters; `topic_id` is the story's own topics."""
+    the article filters; `topic_id` is the story's own topics.
+
+    With a text or member filters, the newest stories are checked first, in batches of
+    STORY_WALK, member by member (cheap when many stories match: a common word finds its page
+    in the first batch); the stories older than the walk come from the index of matching
+    articles (cheap when few match). Exact either way: the walk and the rest are one order.
+    """
+    member = Filters(feed_id=filters.feed_id, lang=filters.lang)
+    if text is None and member == Filters():
+        query = _story_filters(filters, before)
+        return list(session.execute(query.limit(limit)).scalars())
+    found: list[Story] = []
+    for size in STORY_WALK:
+        batch = list(session.execute(_story_filters(filters, before).limit(size)).scalars())
+        if not batch:
+            return found
+        hits = _with_matching_members(session, [s.id for s in batch], text, member)
+        found += [s for s in batch if s.id in hits]
+        if len(found) >= limit or len(batch) < size:
+            return found[:limit]
+        before = (batch[-1].first_seen_at, batch[-1].id)
+    query = _story_filters(filters, before)
+    # the stories of matching members (uncorrelated: the match is computed once)
+    members = _article_filters(
+        select(Article.story_id).where(Article.story_id.is_not(None)), member
+    )
+    if text is not None:
+        matched = _matching_ids(session, text).subquery()
+        members = members.where(Article.id.in_(select(matched.c.id)))
+    query = query.where(Story.id.in_(members))
+    return found + list(session.execute(query.limit(limit - len(found))).scalars())
+
+
+STORY_WALK = (60, 240, 960)  # stories checked member by member before the index of matches
+
+
+def _with_matching_members(
+    session: Session, story_ids: list[int], text: TextQuery | None, member: Filters
+) -> set[int]:
+    """Which of `story_ids` have a member matching `text` and the member filters."""
+    query = _article_filters(
+        select(Article.story_id).where(Article.story_id.in_(story_ids)), member
+    )
+    if text is None:
+        return set(session.execute(query.distinct()).scalars())
+    if is_postgres(session):
+        query = query.where(VECTOR.op("@@")(_tsquery(text)))
+        return stories_with_matching_members(session, query.distinct())
+    # FTS5 answers MATCH for one rowid by seeking in the words' lists: checked row by row
+    fts = literal_column("article_fts")
+    one = (
+        select(_FTS_ROWID)
+        .select_from(_FTS)
+        .where(fts.op("MATCH")(text.fts5), Article.id == _FTS_ROWID)
+    )
+    return set(session.execute(query.where(one.exists()).distinct()).scalars())
+
+
+def _story_filters(filters: Filters, before: tuple[datetime, int] | None) -> Select:
+    """Live stories passing the story-level filters, newest first, after the cursor `before`."""
     query = select(Story).where(Story.merged_into_id.is_(None))
     if filters.topic_id is not None:
         query = query.where(
@@ -205,23 +269,12 @@ def search_stories(
         query = query.where(Story.first_seen_at < filters.until)
     if filters.wire:
         query = query.where(func.lower(Story.wire_source) == filters.wire.lower())
-    member = Filters(feed_id=filters.feed_id, lang=filters.lang)
-    if text is not None or member != Filters():
-        # the stories of matching members (uncorrelated: the match is computed once)
-        members = _article_filters(
-            select(Article.story_id).where(Article.story_id.is_not(None)), member
-        )
-        if text is not None:
-            matched = _matching_ids(session, text).subquery()
-            members = members.where(Article.id.in_(select(matched.c.id)))
-        query = query.where(Story.id.in_(members))
     if before is not None:
         seen, sid = before
         query = query.where(
             (Story.first_seen_at < seen) | and_(Story.first_seen_at == seen, Story.id < sid)
         )
-    query = query.order_by(Story.first_seen_at.desc(), Story.id.desc()).limit(limit)
-    return list(session.execute(query).scalars())
+    return query.order_by(Story.first_seen_at.desc(), Story.id.desc())
 
 
 def recent_story_ids(*, session: Session, limit: int) -> list[int]:

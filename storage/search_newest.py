@@ -73,6 +73,14 @@ _BITMAPS = {
 Filtered = Callable[..., Select]
 
 
+def stories_with_matching_members(session: Session, members: Select) -> set[int]:
+    """The story ids `members` (a query of article.story_id, the tsvector condition among its
+    filters) yields, each member found by its story and checked in its own row: the story
+    index, never the whole list of articles of a word."""
+    with _plan(session, _WALK):
+        return set(session.execute(members).scalars())
+
+
 def to_tsquery(tsquery: str) -> ColumnElement:
     return func.to_tsquery(literal_column("'simple'::regconfig"), tsquery)
 

@@ -104,3 +104,78 @@ def test_newest_first_pages_reach_every_match(filled: str, q: str) -> None:
             got += [h.article.id for h in page]
             before = page[-1].article.id
     assert got == expected
+
+
+def stories_for(url: str) -> None:
+    """Every three articles one story; first sightings shuffled against ids (with ties), one story
+    in eleven merged into another (merged stories are never listed)."""
+    from storage.models import Story
+
+    n = N // 3
+    rows = [
+        {
+            "id": k + 1,
+            "title": f"Story {k}",
+            "first_seen_at": T0 + timedelta(minutes=(k * 37) % (n // 2)),
+            "updated_at": T0,
+            "member_count": 3,
+            "merged_into_id": 1 if k % 11 == 5 else None,
+        }
+        for k in range(n)
+    ]
+    with session_scope(url) as s:
+        s.execute(insert(Story.__table__), rows)
+        for k in range(n):
+            s.execute(
+                Article.__table__.update()
+                .where(Article.id.in_([3 * k + 1, 3 * k + 2, 3 * k + 3]))
+                .values(story_id=k + 1)
+            )
+
+
+@pytest.mark.parametrize(
+    ("q", "predicate"),
+    [
+        ("common", lambda t: "common" in t.split()),
+        ("rare", lambda t: "rare" in t.split()),
+        ("ancient", lambda t: "ancient" in t.split()),
+        ("batch3 rare", lambda t: "batch3" in t.split() and "rare" in t.split()),
+        ('"batch3 report"', lambda t: t.endswith("batch3 report")),
+    ],
+)
+@pytest.mark.parametrize("walk", [None, (3, 7)])
+def test_story_search_pages_are_exactly_the_matching_live_stories(
+    filled: str, q: str, predicate, walk, monkeypatch  # noqa: ANN001
+) -> None:
+    """Walking the newest stories member by member, then the index of matches: one exact order
+    (with the default walk, and one so short that most pages come from the index)."""
+    from storage import search
+    from storage.models import Story
+    from storage.search import search_stories
+
+    if walk is not None:
+        monkeypatch.setattr(search, "STORY_WALK", walk)
+    stories_for(filled)
+    with session_scope(filled) as s:
+        live = {
+            r.id: r.first_seen_at
+            for r in s.execute(select(Story.id, Story.first_seen_at, Story.merged_into_id)).all()
+            if r.merged_into_id is None
+        }
+    for lang in (None, "fr"):
+        wanted = {(a - 1) // 3 + 1 for a in matching_ids(filled, predicate, lang)} & set(live)
+        expected = sorted(wanted, key=lambda sid: (live[sid], sid), reverse=True)
+        assert expected, "the fixture has matching stories for every query"
+        got: list[int] = []
+        before = None
+        with session_scope(filled) as s:
+            while True:
+                page = search_stories(
+                    session=s, text=text_query(q), filters=Filters(lang=lang), limit=25,
+                    before=before,
+                )  # fmt: skip
+                if not page:
+                    break
+                got += [story.id for story in page]
+                before = (page[-1].first_seen_at, page[-1].id)
+        assert got == expected, (q, lang)
