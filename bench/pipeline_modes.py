@@ -214,6 +214,7 @@ def distributed_once(
             pg_cpu = pg.stop()
             rss = [deskrun.rss_mib(pid) for pid in cluster.pids]
             figures = db_figures(url)
+            hooks = received(desk, tag)  # the measured batch's alerts, not the trend's
             done = figures["by_state"].get("processed", 0)
             trend.append((done, rss))
             while trend_to and batch and done < trend_to:
@@ -225,7 +226,6 @@ def distributed_once(
         finally:
             cluster.close()
             broker.flushdb()
-    hooks = received(desk, tag)
     stories, alerts = expectations(plan, topics)
     row = ModeRow(
         mode=f"distributed: {workers} worker{'s' if workers > 1 else ''} × -c 1, PostgreSQL",
