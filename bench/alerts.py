@@ -23,7 +23,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from bench import deskrun, newsdesk
+from bench import deskrun
 from bench.procs import bench_env, start, stop
 
 GOAL_P95 = 1.0
@@ -122,17 +122,9 @@ def measure(
                 procs.append(start(["scheduler"], env=env, log=tmp / "alerts-scheduler.log"))
             _wait_polled(url, feeds)
             load = os.getloadavg()[0]
-            keys: list[str] = []
-            for _ in range(items):
-                keys += desk.live(1)
-                time.sleep(seconds / items)
-            expected = sum(len(newsdesk.make_story(k, topics=topics).topics) for k in keys)
-            deadline = time.monotonic() + 30
-            while time.monotonic() < deadline:
-                hooks = [h for h in desk.state()["hooks"] if h["hook"].startswith(f"{TAG}-")]
-                if len({h["id"] for h in hooks}) >= expected:
-                    break
-                time.sleep(1)
+            expected, hooks = deskrun.publish_and_wait(
+                desk, items=items, seconds=seconds, topics=topics, hook_prefix=f"{TAG}-"
+            )
             for proc in procs:
                 stop(proc)
             if cluster:

@@ -148,6 +148,26 @@ class Newsdesk:
         self.log.close()
 
 
+def publish_and_wait(
+    desk: Newsdesk, *, items: int, seconds: float, topics: int, hook_prefix: str
+) -> tuple[int, list[dict]]:
+    """Publish `items` new stories one by one over `seconds`, then wait (at most 30 s) for all
+    the alerts they call for at hooks named `hook_prefix`…; (alerts expected, hooks received)."""
+    from bench.newsdesk import make_story
+
+    keys: list[str] = []
+    for _ in range(items):
+        keys += desk.live(1)
+        time.sleep(seconds / items)
+    expected = sum(len(make_story(k, topics=topics).topics) for k in keys)
+    deadline = time.monotonic() + 30
+    while True:
+        hooks = [h for h in desk.state()["hooks"] if h["hook"].startswith(hook_prefix)]
+        if len({h["id"] for h in hooks}) >= expected or time.monotonic() > deadline:
+            return expected, hooks
+        time.sleep(1)
+
+
 def subscribe(
     database_url: str, desk: Newsdesk, *, tag: str, interval: int | None = None
 ) -> list[int]:

@@ -13,7 +13,7 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench import deskrun, newsdesk
+from bench import deskrun
 from bench.pipeline_modes import REDIS, env_for
 from bench.procs import start, stop
 
@@ -172,18 +172,10 @@ def latency(  # noqa: C901, PLR0915
             load = os.getloadavg()[0]
             before = desk.state()
             cpu_before = deskrun.cpu_seconds(pids)
-            keys: list[str] = []
-            for _ in range(items):
-                keys += desk.live(1)
-                time.sleep(seconds / items)
-            expected = sum(len(newsdesk.make_story(k, topics=topics).topics) for k in keys)
-            deadline = time.monotonic() + 30
-            while time.monotonic() < deadline:
-                state = desk.state()
-                hooks = [h for h in state["hooks"] if h["hook"].startswith("lat-")]
-                if len({h["id"] for h in hooks}) >= expected:
-                    break
-                time.sleep(1)
+            expected, hooks = deskrun.publish_and_wait(
+                desk, items=items, seconds=seconds, topics=topics, hook_prefix="lat-"
+            )
+            state = desk.state()
             cpu = deskrun.cpu_seconds(pids) - cpu_before
             for proc in procs:
                 stop(proc)

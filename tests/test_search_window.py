@@ -5,6 +5,7 @@ window and whole-table paths on PostgreSQL)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -64,15 +65,15 @@ def matching_ids(url: str, predicate, lang: str | None = None) -> list[int]:  # 
     )
 
 
-@pytest.mark.parametrize(
-    ("q", "predicate"),
-    [
-        ("common", lambda t: "common" in t.split()),
-        ("rare", lambda t: "rare" in t.split()),
-        ("ancient", lambda t: "ancient" in t.split()),
-        ("batch3 rare", lambda t: "batch3" in t.split() and "rare" in t.split()),
-    ],
-)
+QUERIES = [  # (search text, which article texts it matches)
+    ("common", lambda t: "common" in t.split()),
+    ("rare", lambda t: "rare" in t.split()),
+    ("ancient", lambda t: "ancient" in t.split()),
+    ("batch3 rare", lambda t: "batch3" in t.split() and "rare" in t.split()),
+]
+
+
+@pytest.mark.parametrize(("q", "predicate"), QUERIES)
 def test_ranked_search_ranks_exactly_the_newest_matches(filled: str, q: str, predicate) -> None:  # noqa: ANN001
     for lang in (None, "fr"):
         expected = matching_ids(filled, predicate, lang)
@@ -134,18 +135,15 @@ def stories_for(url: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("q", "predicate"),
-    [
-        ("common", lambda t: "common" in t.split()),
-        ("rare", lambda t: "rare" in t.split()),
-        ("ancient", lambda t: "ancient" in t.split()),
-        ("batch3 rare", lambda t: "batch3" in t.split() and "rare" in t.split()),
-        ('"batch3 report"', lambda t: t.endswith("batch3 report")),
-    ],
+    ("q", "predicate"), [*QUERIES, ('"batch3 report"', lambda t: t.endswith("batch3 report"))]
 )
 @pytest.mark.parametrize("walk", [None, (3, 7)])
 def test_story_search_pages_are_exactly_the_matching_live_stories(
-    filled: str, q: str, predicate, walk, monkeypatch  # noqa: ANN001
+    filled: str,
+    q: str,
+    predicate: Callable[[str], bool],
+    walk: tuple[int, ...] | None,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Walking the newest stories member by member, then the index of matches: one exact order
     (with the default walk, and one so short that most pages come from the index)."""
