@@ -264,20 +264,18 @@ def process_article(article_id: int, *, ctx: Context, token: str | None = None) 
             return _fail_article(ctx, article_id, str(exc), extra)
 
     now = utcnow()
+    cleaned = {  # what the stages read and the row stores
+        "title": result.title,
+        "text": result.text,
+        "canonical_url": result.canonical_url,
+        "site_name": result.site_name,
+        "wire_source": result.wire_source,
+        "language": result.language,
+        "word_count": result.word_count,
+        "published": result.published or feed_published,
+    }
     article = article_store.Processed(
-        id=article_id,
-        feed_id=feed_id,
-        url=url,
-        canonical_url=result.canonical_url,
-        title=result.title,
-        feed_title=feed_title,
-        text=result.text,
-        site_name=result.site_name,
-        wire_source=result.wire_source,
-        language=result.language,
-        word_count=result.word_count,
-        published=result.published or feed_published,
-        processed_at=now,
+        id=article_id, feed_id=feed_id, url=url, feed_title=feed_title, processed_at=now, **cleaned
     )
     prepared = prepare(article)  # CPU only: done before the transaction takes its locks
     try:
@@ -294,18 +292,11 @@ def process_article(article_id: int, *, ctx: Context, token: str | None = None) 
                 session=session,
                 article_id=article_id,
                 now=now,
-                title=result.title,
-                text=result.text,
+                **cleaned,
                 html=result.html,
                 authors=", ".join(result.authors)[:1024] or None,
-                published=article.published,
-                language=result.language,
-                canonical_url=result.canonical_url,
-                site_name=result.site_name,
                 image_url=result.image_url,
-                word_count=result.word_count,
                 extraction_method=result.method,
-                wire_source=result.wire_source,
                 story_id=assignment.story_id,
                 content_hash=prepared.content_hash,
             ):
