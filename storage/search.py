@@ -240,23 +240,16 @@ def _with_matching_members(
 ) -> set[int]:
     """Which of `story_ids` have a member matching `text` and the member filters."""
     query = _article_filters(
-        select(Article.story_id).where(Article.story_id.in_(story_ids)), member
+        select(Article.id, Article.story_id).where(Article.story_id.in_(story_ids)), member
     )
-    if text is None:
-        return set(session.execute(query.distinct()).scalars())
-    if is_postgres(session):
-        query = query.where(VECTOR.op("@@")(_tsquery(text)))
+    if text is not None and is_postgres(session):
+        query = query.with_only_columns(Article.story_id).where(VECTOR.op("@@")(_tsquery(text)))
         return stories_with_matching_members(session, query.distinct())
+    members = dict(session.execute(query).all())  # article id -> story id
+    if text is None or not members:
+        return set(members.values())
     # FTS5: the matches within the members' range of ids (one range scan of the words' lists,
     # not a seek per member), kept when they are members
-    rows = session.execute(
-        _article_filters(select(Article.id, Article.story_id), member).where(
-            Article.story_id.in_(story_ids)
-        )
-    ).all()
-    if not rows:
-        return set()
-    members = dict(rows)
     fts = literal_column("article_fts")
     in_range = session.execute(
         select(_FTS_ROWID)
