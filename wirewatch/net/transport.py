@@ -181,8 +181,8 @@ def client_for(policy: AddressPolicy, origin: tuple[str, str, int | None]) -> ht
     )
     clients[key] = client
     while len(clients) > MAX_CLIENTS:
-        _, evicted = clients.popitem(last=False)
-        if evicted is not client:
+        (pid, *_), evicted = clients.popitem(last=False)
+        if pid == key[0]:  # a forked parent's connections are the parent's to close
             evicted.close()
     return client
 
