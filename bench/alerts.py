@@ -24,7 +24,7 @@ from rich.console import Console
 from rich.table import Table
 
 from bench import deskrun
-from bench.procs import bench_env, start, stop
+from bench.procs import bench_env, start
 
 GOAL_P95 = 1.0
 TAG = "al"
@@ -125,16 +125,10 @@ def measure(
             expected, hooks = deskrun.publish_and_wait(
                 desk, items=items, seconds=seconds, topics=topics, hook_prefix=f"{TAG}-"
             )
-            for proc in procs:
-                stop(proc)
-            if cluster:
-                cluster.close()
+            deskrun.stop_all(procs, cluster)
             values, queued = latencies(url, hooks)
     finally:
-        for proc in procs:
-            stop(proc)
-        if cluster:
-            cluster.close()
+        deskrun.stop_all(procs, cluster)
         desk.close()
     label = "embedded" if mode == "embedded" else "distributed"
     return Measured(label, expected, values, queued, load)

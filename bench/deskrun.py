@@ -148,6 +148,14 @@ class Newsdesk:
         self.log.close()
 
 
+def stop_all(procs: list, cluster: Workers | None) -> None:
+    """Stop the service's processes and its workers (again is harmless)."""
+    for proc in procs:
+        stop(proc)
+    if cluster:
+        cluster.close()
+
+
 def publish_and_wait(
     desk: Newsdesk, *, items: int, seconds: float, topics: int, hook_prefix: str
 ) -> tuple[int, list[dict]]:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from bench import deskrun
 from bench.pipeline_modes import REDIS, env_for
-from bench.procs import start, stop
+from bench.procs import start
 
 
 @dataclass
@@ -177,15 +177,9 @@ def latency(  # noqa: C901, PLR0915
             )
             state = desk.state()
             cpu = deskrun.cpu_seconds(pids) - cpu_before
-            for proc in procs:
-                stop(proc)
-            if cluster:
-                cluster.close()
+            deskrun.stop_all(procs, cluster)
     finally:
-        for proc in procs:
-            stop(proc)
-        if cluster:
-            cluster.close()
+        deskrun.stop_all(procs, cluster)
         desk.close()
     first: dict[str, float] = {}
     values = []
