@@ -5,7 +5,7 @@ rounds), and whatever the sizes of those steps."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import insert, select
@@ -18,9 +18,9 @@ from storage.models import Article, ArticleTopic
 from storage.search import RANKED_MATCHES, Filters, search_articles
 from storage.topics import create_topic
 from storage.users import create_user
+from tests.support.archive import T0, processed_row
 
 N = 1_500
-T0 = datetime(2026, 11, 1, tzinfo=UTC)
 WIRES = ("Reuters", None, None, "AP", None)
 
 
@@ -33,19 +33,13 @@ def article(i: int) -> dict:
     words += ["ancient"] if i < 60 else []
     words += ["rare"] if i % 97 == 0 else []
     title = f"Story {i}" + (" gamma" if i % 13 == 0 else "") + " end"
-    return {
-        "entry_key": f"e{i}",
-        "url": f"https://paper.example/{i}",
-        "state": "processed",
-        "state_changed_at": T0,
-        "created_at": T0,
-        "attempts": 1,
-        "title": title,
-        "text": "start " + " ".join(words),
-        "language": ("en", "DE", "fr")[i % 3],
-        "wire_source": WIRES[i % 5],
-        "published": T0 + timedelta(minutes=i),
-    }
+    return processed_row(
+        i,
+        title=title,
+        text="start " + " ".join(words),
+        language=("en", "DE", "fr")[i % 3],
+        wire_source=WIRES[i % 5],
+    )
 
 
 def tokens(row: dict) -> tuple[list[str], list[str]]:

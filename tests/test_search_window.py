@@ -6,7 +6,7 @@ window and whole-table paths on PostgreSQL)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import insert, select
@@ -16,9 +16,9 @@ from storage import feeds as feed_store
 from storage.db import session_scope
 from storage.models import Article
 from storage.search import RANKED_MATCHES, Filters, search_articles
+from tests.support.archive import T0, processed_row
 
 N = 3_000
-T0 = datetime(2026, 11, 1, tzinfo=UTC)
 
 
 def words(i: int) -> str:
@@ -36,19 +36,9 @@ def filled(db_url: str) -> str:
         feed = feed_store.add_feed(session=s, url="https://paper.example/feed.xml")
         feed_id = feed.id
     rows = [
-        {
-            "feed_id": feed_id,
-            "entry_key": f"e{i}",
-            "url": f"https://paper.example/{i}",
-            "state": "processed",
-            "state_changed_at": T0,
-            "created_at": T0,
-            "attempts": 1,
-            "title": f"Story {i}",
-            "text": words(i),
-            "language": "en" if i % 2 else "fr",
-            "published": T0 + timedelta(minutes=i),
-        }
+        processed_row(
+            i, title=f"Story {i}", text=words(i), language="en" if i % 2 else "fr", feed_id=feed_id
+        )
         for i in range(N)
     ]
     with session_scope(db_url) as s:
