@@ -10,7 +10,9 @@ MIN_WORDS, verified by the title + outlet rule).
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
@@ -24,6 +26,9 @@ from worker.dedup.sketch import Fingerprint, fingerprint_of, matchable, strip_ti
 
 # Verify at most this many members of each candidate story (the ones sharing most keys).
 PER_STORY = 3
+# Shingles of this many recent texts are kept: the copies of a wire story arrive minutes apart,
+# so a copy is usually verified against texts this process shingled moments ago (~15 KB each).
+RECENT_TEXTS = 512
 
 
 @dataclass(frozen=True)
@@ -51,6 +56,8 @@ def prepare(article: Article) -> Prepared:
     title = article.title or article.feed_title or ""
     body = strip_title(text, title)
     sh = shingle(body)
+    if body == text:
+        _recent.put(text, sh)
     fp = fingerprint_of(sh)
     keys = dedup_keys(
         fp, text=text, canonical_url=article.canonical_url or article.url, title=title
@@ -86,7 +93,7 @@ def assign_story(
         others = story_store.candidate_articles(
             session=session, article_ids=[a for ids in to_verify.values() for a in ids]
         )
-        ours = (prepared.shingles or shingle(text)) if fp is not None else None
+        ours = (prepared.shingles or _recent.shingles(text)) if fp is not None else None
         for story_id, ids in to_verify.items():
             if any(_same_story(article, ours, others[i]) for i in ids if i in others):
                 matched.add(story_id)
@@ -103,7 +110,7 @@ def _same_story(article: Article, ours, other: Article) -> bool:  # noqa: ANN001
     """The body rule when both texts can be compared by body (the same test as the fingerprint's,
     so the answer does not depend on which copy came first), else the title + outlet rule."""
     if ours is not None:
-        theirs = shingle(other.text or "")
+        theirs = _recent.shingles(other.text or "")
         if matchable(theirs):
             return decide(ours, theirs)
     return short_text_match(
@@ -114,6 +121,37 @@ def _same_story(article: Article, ours, other: Article) -> bool:  # noqa: ANN001
         text_a=article.text or "",
         text_b=other.text or "",
     )
+
+
+class _RecentShingles:
+    """The shingles of recently seen texts, keyed by the text itself (so never stale), least
+    recently used dropped first; thread-safe (embedded mode's threads share it)."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._items: OrderedDict[str, Shingles] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def put(self, text: str, sh: Shingles) -> None:
+        slim = replace(sh, normalised="")  # only the hashes and counts are compared
+        with self._lock:
+            self._items[text] = slim
+            self._items.move_to_end(text)
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+
+    def shingles(self, text: str) -> Shingles:
+        with self._lock:
+            sh = self._items.get(text)
+            if sh is not None:
+                self._items.move_to_end(text)
+                return sh
+        sh = shingle(text)
+        self.put(text, sh)
+        return sh
+
+
+_recent = _RecentShingles(RECENT_TEXTS)
 
 
 def _outlet(article: Article) -> str:
