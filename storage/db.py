@@ -3,17 +3,24 @@
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 
-from sqlalchemy import event
+from sqlalchemy import event, exc
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine
 
 _engines: list[Engine] = []
+# A pooled PostgreSQL connection idle longer than this is pinged before use (a server restart or
+# a dropped connection then costs nothing); one back in the pool for less was working moments
+# ago, and a busy worker takes one every few milliseconds: pinging those would add a round trip
+# to every transaction. A server lost within that second fails one transaction, which is
+# retried like any transient database error (worker.tasks.TRANSIENT).
+PING_AFTER_IDLE = 1.0
 
 
 def _forget_connections_after_fork() -> None:
@@ -61,7 +68,27 @@ def _make_engine(database_url: str, readonly: bool) -> Engine:
             conn.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
 
         return engine
-    return create_engine(database_url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    engine = create_engine(database_url, pool_size=10, max_overflow=20)
+    _ping_when_idle(engine)
+    return engine
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """pool_pre_ping, for connections idle longer than PING_AFTER_IDLE only."""
+
+    @event.listens_for(engine, "checkin")
+    def _checked_in(_dbapi_conn, record):  # noqa: ANN001
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checked_out(dbapi_conn, record, _proxy):  # noqa: ANN001
+        idle_since = record.info.pop("idle_since", None)
+        if idle_since is None or time.monotonic() - idle_since <= PING_AFTER_IDLE:
+            return  # new, or working a moment ago
+        try:
+            engine.dialect.do_ping(dbapi_conn)
+        except Exception as error:  # the pool replaces it with a new connection
+            raise exc.DisconnectionError(str(error)) from error
 
 
 @contextmanager
