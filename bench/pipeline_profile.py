@@ -121,8 +121,8 @@ STAGES = (
     ("worker.pipeline", "assign_story", "find and join its story", 1),
     ("storage.articles", "complete_article", "store it (one UPDATE, full-text index)", 1),
     ("worker.pipeline", "tag_article", "topics and the alerts they call for", 1),
-    ("worker.delivery", "deliver", "send an alert", 0),
-    ("worker.alerts.webhook", "WebhookTransport.send", "webhook POST (signed)", 1),
+    ("worker.delivery", "deliver", "send its alerts (claim, POST, record)", 1),
+    ("worker.alerts.webhook", "WebhookTransport.send", "webhook POST (signed)", 2),
     ("sqlalchemy.orm", "Session.commit", "commits (in all of the above)", 1),
 )
 

@@ -21,10 +21,10 @@ def enqueue(
     topic_ids: list[int],
     subscriptions: list[Subscription],
     now: datetime,
-) -> list[int]:
-    """Create the deliveries a story's new topics call for; returns the ids of the immediate ones
-    that were created now (digest deliveries wait for their subscription's next digest).
-    `subscriptions`: objects or rows with Subscription's columns."""
+) -> list[tuple[int, int]]:
+    """Create the deliveries a story's new topics call for; returns (id, subscription id) of the
+    immediate ones created now, by id (digest deliveries wait for their subscription's next
+    digest). `subscriptions`: objects or rows with Subscription's columns."""
     rows = []
     for sub in subscriptions:
         if sub.topic_id not in topic_ids or sub.disabled:
@@ -51,7 +51,7 @@ def enqueue(
     # Digest rows always wait for the sweep, which sends each subscription's due stories in one
     # message; only immediate ones go out now.
     digests = {sub.id for sub in subscriptions if sub.digest_seconds}
-    return sorted(i for i, sub_id in created if sub_id not in digests)
+    return sorted((i, sub_id) for i, sub_id in created if sub_id not in digests)
 
 
 @cache

@@ -8,7 +8,10 @@ message id (`webhook-id`) is the outbox row's, so a receiver can drop repeats af
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from datetime import timedelta
+from typing import NamedTuple
 
 from sqlalchemy import bindparam, func, select
 
@@ -34,6 +37,66 @@ log = logging.getLogger(__name__)
 RETRY_SCHEDULE = (5, 300, 1800, 7200, 18000, 36000, 36000)
 LEASE = 300  # a delivery left in `sending` this long (its sender died) may be taken again
 
+# New webhook alerts are sent by the worker that created them, right after its commit (see
+# `send_new`): within these bounds, so a failing or hanging endpoint holds up articles little.
+INLINE_TIMEOUT = 5.0  # seconds one such attempt may take (the queue's attempts take the full)
+INLINE_BUDGET = 10.0  # seconds of sending per article; the rest go through the queue
+INLINE_PAUSE = 600.0  # a subscription whose endpoint failed here goes through the queue so long
+
+
+class NewAlert(NamedTuple):
+    """A delivery just created for an article's story (see worker.tagging)."""
+
+    delivery_id: int
+    subscription_id: int
+    channel: str
+
+
+# (database, subscription id) -> when its last inline attempt failed
+_failed_at: dict[tuple[str, int], float] = {}
+_failed_lock = threading.Lock()
+
+
+def send_new(alerts: list[NewAlert], *, ctx) -> None:  # noqa: ANN001
+    """Send the webhooks an article's transaction just created from this worker, after its
+    commit, without a hop through the queue (in distributed mode a Celery task per alert cost
+    more CPU than sending it). Each attempt is an ordinary one (claim, send, record; a failure is
+    retried from the queue on the usual schedule) with INLINE_TIMEOUT as its deadline. Other
+    channels, a subscription that failed here in the last INLINE_PAUSE seconds, and whatever
+    is left after INLINE_BUDGET seconds are handed to the queue."""
+    began = time.monotonic()
+    for alert in alerts:
+        now = time.monotonic()
+        key = (ctx.settings.database_url, alert.subscription_id)
+        with _failed_lock:
+            paused = now - _failed_at.get(key, -INLINE_PAUSE) < INLINE_PAUSE
+        if alert.channel != "webhook" or paused or now - began > INLINE_BUDGET:
+            ctx.dispatcher.deliver([alert.delivery_id])
+            continue
+        outcome = deliver([alert.delivery_id], ctx=ctx, settings=_inline_settings(ctx.settings))
+        if outcome not in ("sent", None):
+            with _failed_lock:
+                if len(_failed_at) > 10_000:
+                    _failed_at.clear()
+                _failed_at[key] = time.monotonic()
+
+
+_inline: dict[int, tuple[object, object]] = {}
+
+
+def _inline_settings(settings):  # noqa: ANN001, ANN202
+    """`settings` with the inline deadline (made once per settings object)."""
+    kept = _inline.get(id(settings))
+    if kept is None or kept[0] is not settings:
+        shorter = settings.model_copy(
+            update={
+                name: min(getattr(settings, name), INLINE_TIMEOUT)
+                for name in ("connect_timeout", "read_timeout", "total_timeout")
+            }
+        )
+        kept = _inline[id(settings)] = (settings, shorter)
+    return kept[1]
+
 
 def lease(settings) -> int:  # noqa: ANN001
     """The `sending` lease: LEASE, shortened to WIREWATCH_STUCK_AFTER (like every other unit of
@@ -41,8 +104,9 @@ def lease(settings) -> int:  # noqa: ANN001
     return int(min(LEASE, max(settings.stuck_after, settings.total_timeout + 5)))
 
 
-def deliver(delivery_ids: list[int], *, ctx) -> str | None:  # noqa: ANN001
-    """Send one alert (one id) or one digest (several ids of one subscription)."""
+def deliver(delivery_ids: list[int], *, ctx, settings=None) -> str | None:  # noqa: ANN001
+    """Send one alert (one id) or one digest (several ids of one subscription). `settings`:
+    the sending's own (timeouts), if not the context's."""
     s = ctx.settings
     now = utcnow()
     with session_scope(s.database_url) as session:
@@ -68,7 +132,7 @@ def deliver(delivery_ids: list[int], *, ctx) -> str | None:  # noqa: ANN001
         attempts = max(r.attempts for r in rows)
     extra = {"subscription_id": sub.id, "deliveries": ids, "channel": channel}
     try:
-        transport = transport_for(channel, settings=s)
+        transport = transport_for(channel, settings=settings or s)
         if channel == "webhook":
             transport.send(alert, url=target, secret=secret or "")
         elif channel == "email":

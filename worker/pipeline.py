@@ -21,7 +21,7 @@ from wirewatch import metrics
 from wirewatch.errors import ExtractionError, FeedParseError, FetchError
 from wirewatch.net import cache_lifetime, fetch, host_key
 from wirewatch.settings import Settings
-from worker import politeness, websub
+from worker import delivery, politeness, websub
 from worker.assign import assign_story, prepare
 from worker.dispatch import Dispatcher
 from worker.extract import extract_article, extract_from_feed
@@ -310,14 +310,13 @@ def process_article(article_id: int, *, ctx: Context, token: str | None = None) 
             )
     except _ClaimLost:
         return None  # its lease ran out and another worker took it: nothing of ours is kept
-    for delivery_id in deliveries:
-        ctx.dispatcher.deliver([delivery_id])
     extra.update(story_id=assignment.story_id, joined=assignment.matched > 0)
     metrics.ARTICLES_PROCESSED.labels(outcome="processed").inc()
     if assignment.matched:
         metrics.DUPLICATES_JOINED.labels(kind="story").inc()
     metrics.STORIES_MERGED.inc(len(assignment.merged))
     log.info("processed", extra={**extra, "method": result.method, "wire": result.wire_source})
+    delivery.send_new(deliveries, ctx=ctx)
     return "processed"
 
 

@@ -18,6 +18,7 @@ from storage import deliveries as delivery_store
 from storage import subscriptions as subscription_store
 from storage import topics as topic_store
 from storage.models import Article, Feed
+from worker.delivery import NewAlert
 from worker.topics import Document, TopicIndex
 
 FEED_NAME_TTL = 60.0  # seconds a renamed feed may still be matched under its old name
@@ -66,9 +67,9 @@ def document_for(article: Article, feed_name: str) -> Document:
 
 def tag_article(
     *, session: Session, article: Article, story_id: int, matcher: TopicMatcher, now: datetime
-) -> list[int]:
+) -> list[NewAlert]:
     """Match the article against every topic, record the matches, and create the deliveries of
-    topics new to its story. Returns the ids of deliveries to send now."""
+    topics new to its story. Returns the deliveries to send now."""
     feed_name = matcher.feed_name(session, article.feed_id)
     topic_ids = matcher.index(session).match(document_for(article, feed_name))
     new_topics = topic_store.record_matches(
@@ -77,10 +78,12 @@ def tag_article(
     if not new_topics:
         return []
     subscriptions = subscription_store.active_for_topics(session=session, topic_ids=new_topics)
-    return delivery_store.enqueue(
+    created = delivery_store.enqueue(
         session=session,
         story_id=story_id,
         topic_ids=new_topics,
         subscriptions=subscriptions,
         now=now,
     )
+    channel = {sub.id: sub.channel for sub in subscriptions}
+    return [NewAlert(i, sub_id, channel[sub_id]) for i, sub_id in created]
