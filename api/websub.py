@@ -40,7 +40,6 @@ async def push(request: Request, feed_id: int = FeedId) -> Response:
         content_type=request.headers.get("content-type"), settings=state.settings,
     )
     dispatcher = getattr(state, "dispatcher", None)
-    for article_id in new_ids or []:
-        if dispatcher is not None:
-            dispatcher.process_article(article_id)
+    if dispatcher is not None and new_ids:
+        dispatcher.process_articles(new_ids)
     return PlainTextResponse("ok", status_code=202)

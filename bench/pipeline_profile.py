@@ -236,6 +236,10 @@ class SerialDispatcher:
     def process_article(self, article_id: int, *, delay: float = 0) -> None:
         self.jobs.append(("article", article_id))
 
+    def process_articles(self, article_ids: list[int]) -> None:
+        for article_id in article_ids:
+            self.jobs.append(("article", article_id))
+
     def deliver(self, delivery_ids: list[int], *, delay: float = 0) -> None:
         self.jobs.append(("deliver", list(delivery_ids)))
 

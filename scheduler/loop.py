@@ -72,8 +72,7 @@ def sweep(*, settings: Settings, dispatcher: Dispatcher) -> list[int]:
         pruned = story_store.prune_keys(
             session=session, before=now - timedelta(days=settings.dedup_window_days + 1)
         )
-    for article_id in ids:
-        dispatcher.process_article(article_id)
+    dispatcher.process_articles(ids)
     if ids:
         log.info("re-dispatched stuck articles", extra={"count": len(ids)})
     if pruned:

@@ -31,6 +31,9 @@ class Recorder:
     def process_article(self, article_id: int, *, delay: float = 0) -> None:
         self.articles.append(article_id)
 
+    def process_articles(self, article_ids: list[int]) -> None:
+        self.articles.extend(article_ids)
+
     def deliver(self, delivery_ids: list[int], *, delay: float = 0) -> None:
         self.deliveries.append((list(delivery_ids), delay))
 

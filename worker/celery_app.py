@@ -40,6 +40,7 @@ def make_celery(settings: Settings) -> Celery:
         task_routes={
             "wirewatch.poll_feed": {"queue": POLLS},
             "wirewatch.process_article": {"queue": ARTICLES},
+            "wirewatch.process_articles": {"queue": ARTICLES},
             "wirewatch.deliver": {"queue": ALERTS},
         },
         worker_hijack_root_logger=False,

@@ -13,6 +13,9 @@ from typing import Protocol
 
 log = logging.getLogger(__name__)
 
+# Distributed mode: new articles handed out this many to a Celery task (see CeleryDispatcher).
+ARTICLES_PER_TASK = 4
+
 # What SQLite and PostgreSQL say when the database cannot take writes.
 _UNWRITABLE = (
     "readonly database",
@@ -35,6 +38,8 @@ class Dispatcher(Protocol):
     def poll_feed(self, feed_id: int) -> None: ...
 
     def process_article(self, article_id: int, *, delay: float = 0) -> None: ...
+
+    def process_articles(self, article_ids: list[int]) -> None: ...
 
     def deliver(self, delivery_ids: list[int], *, delay: float = 0) -> None: ...
 
@@ -64,6 +69,10 @@ class ThreadDispatcher:
     def process_article(self, article_id: int, *, delay: float = 0) -> None:
         assert self.article_handler is not None
         self._later(self.article_handler, article_id, delay)
+
+    def process_articles(self, article_ids: list[int]) -> None:
+        for article_id in article_ids:  # threads take one each
+            self.process_article(article_id)
 
     def deliver(self, delivery_ids: list[int], *, delay: float = 0) -> None:
         assert self.delivery_handler is not None
@@ -158,6 +167,18 @@ class CeleryDispatcher:
             tasks.process_article.apply_async((article_id,), countdown=min(delay, self.max_delay))
         else:
             tasks.process_article.delay(article_id)
+
+    def process_articles(self, article_ids: list[int]) -> None:
+        """New articles, ARTICLES_PER_TASK to a task: a Celery task costs its worker about as
+        much CPU as storing an article, and a few in one task still spread over the workers."""
+        from worker import tasks
+
+        for i in range(0, len(article_ids), ARTICLES_PER_TASK):
+            chunk = list(article_ids[i : i + ARTICLES_PER_TASK])
+            if len(chunk) == 1:
+                tasks.process_article.delay(chunk[0])
+            else:
+                tasks.process_articles.delay(chunk)
 
     def deliver(self, delivery_ids: list[int], *, delay: float = 0) -> None:
         from worker import tasks

@@ -138,8 +138,7 @@ def refresh_feed(feed_id: int, *, ctx: Context) -> list[int]:
         websub.subscribe(feed_id, settings=s)
     log.info("polled", extra={**extra, "new": len(new_ids), "not_modified": response.not_modified})
     metrics.POLLS.labels(outcome="not_modified" if response.not_modified else "ok").inc()
-    for article_id in new_ids:
-        ctx.dispatcher.process_article(article_id)
+    ctx.dispatcher.process_articles(new_ids)
     return new_ids
 
 
