@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 import httpx
@@ -19,6 +20,8 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 def parse_url(url: str) -> httpx.URL:
     """The URL as httpx will send it, or a permanent FetchError saying what is wrong with it.
+    Valid URLs are remembered (the 4,096 most recent): every request and every webhook check
+    parses its URL, and httpx.URL is immutable.
 
     Rejected before any DNS lookup: other schemes, credentials (`http://evil@127.0.0.1`), a
     backslash or whitespace in the authority (parsers disagree on where such a host ends), IPv6
@@ -27,6 +30,11 @@ def parse_url(url: str) -> httpx.URL:
     """
     if not isinstance(url, str):
         raise _invalid(f"a URL must be a string, not {type(url).__name__}")
+    return _parse(url)
+
+
+@lru_cache(maxsize=4096)
+def _parse(url: str) -> httpx.URL:
     text = url.strip()
     if len(text) > MAX_URL_LENGTH:
         raise _invalid(f"URL longer than {MAX_URL_LENGTH} characters")
