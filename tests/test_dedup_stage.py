@@ -312,3 +312,19 @@ def test_quality_floor_on_generated_subset(generated):
     texts = [c.text(with_chrome=True) for c in generated]
     m = run_ours(generated, texts)
     assert m["P"] >= 0.99 and m["R"] >= 0.95, m
+
+
+def test_recent_shingles_are_the_texts_own_and_bounded():
+    from worker.assign import _RecentShingles
+
+    texts = [f"Paragraph {i} about the harbour, the ferry and the strike." * 12 for i in range(5)]
+    recent = _RecentShingles(3)
+    for text in texts:
+        kept = recent.shingles(text)
+        fresh = shingle(text)
+        assert np.array_equal(kept.hashes, fresh.hashes)
+        assert (kept.word_count, kept.script) == (fresh.word_count, fresh.script)
+        again = recent.shingles(text)
+        assert recent.shingles(text) is again  # remembered, not shingled again
+        assert np.array_equal(again.hashes, fresh.hashes)
+    assert list(recent._items) == texts[2:]  # the least recently used went first
