@@ -5,15 +5,18 @@ Words follow Zipf's law (rank k has probability ~1/k over a 50,000-word vocabula
 60% of stories carry a theme (Zipf-popular: "election" is common, "referendum" rare) whose
 words and phrases are woven into every copy's title and text. Stories have 1-8 copies from 200
 outlets; 15% of copies come from a wire agency; 5,000 articles a day. Five topics (owned by the
-user `bench`) tag the articles and stories of the first five themes.
+user `bench`) tag the articles and stories of the first five themes (article_topic, story_topic,
+and each article's `topic_ids`, as the pipeline writes them).
 
-The search index is filled as the app fills it (migration 0002): on SQLite the `article_fts`
-triggers fire on every INSERT; on PostgreSQL `search_vector` is a generated column computed by
-COPY, and its GIN index is dropped for the load and rebuilt with the same definition after.
+The search index is filled as the app fills it (migrations 0002, 0008): on SQLite the
+`article_fts` triggers fire on every INSERT; on PostgreSQL `search_vector` is a generated column
+computed by COPY, and the GIN index of words and topics is dropped for the load and rebuilt with
+the same definition after.
 """
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -146,10 +149,11 @@ ARTICLE_COLUMNS = (
     "word_count",
     "wire_source",
     "processed_at",
+    "topic_ids",
 )
 
 
-def _article_row(row: tuple, when: object) -> tuple:
+def _article_row(row: tuple, when: object, topic_ids: object) -> tuple:
     aid, feed, story, _theme, title, text, _dt, wire, lang = row
     return (
         aid,
@@ -168,7 +172,14 @@ def _article_row(row: tuple, when: object) -> tuple:
         text.count(" ") + 1,
         wire,
         when,
+        topic_ids,
     )
+
+
+def _topics_of(row: tuple, topic_ids: list[int]) -> list[int] | None:
+    """The `topic_ids` of an article row of Generator.batch (as `_tags` tags it)."""
+    theme = row[3]
+    return [topic_ids[theme]] if 0 <= theme < TOPIC_THEMES else None
 
 
 def _story_rows(gen: Generator) -> list[tuple]:
@@ -197,7 +208,10 @@ def fill_postgres(url: str, n: int, *, batch: int = 20_000) -> Archive:
     cols = ", ".join(ARTICLE_COLUMNS)
     with psycopg.connect(url) as conn:
         conn.execute("SET maintenance_work_mem = '512MB'")
-        conn.execute("DROP INDEX ix_article_search_vector")
+        search_index = conn.execute(
+            "SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_article_search_topics'"
+        ).fetchone()[0]
+        conn.execute("DROP INDEX ix_article_search_topics")
         user_id, topic_ids = _owner_and_topics_pg(conn)
         with conn.cursor().copy(
             "COPY feed (id, url, title, next_poll_at, created_at, error_count, disabled) FROM STDIN"
@@ -216,7 +230,7 @@ def fill_postgres(url: str, n: int, *, batch: int = 20_000) -> Archive:
             with conn.cursor() as cur:
                 with cur.copy(f"COPY article ({cols}) FROM STDIN") as copy:
                     for row in rows:
-                        copy.write_row(_article_row(row, row[6]))
+                        copy.write_row(_article_row(row, row[6], _topics_of(row, topic_ids)))
                 _tag_pg(cur, rows, topic_ids)
             conn.commit()
         for table in ("feed", "story", "article"):
@@ -224,7 +238,7 @@ def fill_postgres(url: str, n: int, *, batch: int = 20_000) -> Archive:
                 f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                 f"(SELECT max(id) FROM {table}))"
             )
-        conn.execute("CREATE INDEX ix_article_search_vector ON article USING gin (search_vector)")
+        conn.execute(search_index)
         conn.commit()
         conn.autocommit = True
         conn.execute("VACUUM ANALYZE")
@@ -314,10 +328,13 @@ def fill_sqlite(path: str, n: int, *, batch: int = 50_000) -> Archive:
     for start in range(0, n, batch):
         rows = gen.batch(start, min(n, start + batch))
         articles, stories = _tags(rows, topic_ids)
+        values = []
+        for row in rows:
+            topics = _topics_of(row, topic_ids)  # JSON text, as storage.models.ID_LIST writes it
+            values.append(_article_row(row, row[6].strftime(fmt), topics and json.dumps(topics)))
         conn.execute("BEGIN")
         conn.executemany(
-            f"INSERT INTO article ({', '.join(ARTICLE_COLUMNS)}) VALUES ({marks})",
-            [_article_row(row, row[6].strftime(fmt)) for row in rows],
+            f"INSERT INTO article ({', '.join(ARTICLE_COLUMNS)}) VALUES ({marks})", values
         )
         conn.executemany("INSERT INTO article_topic (article_id, topic_id) VALUES (?, ?)", articles)
         conn.executemany(

@@ -170,9 +170,10 @@ def complete_article(*, session: Session, article_id: int, now: datetime, **fiel
     """Store the cleaned article and mark it processed (only from `fetching`); False when the
     article was no longer ours.
 
-    One UPDATE of the row with everything (text, story, content hash): on PostgreSQL every
-    update of a row recomputes its generated `search_vector`, on SQLite the full-text trigger
-    re-indexes it, so the pipeline writes the row once.
+    One UPDATE of the row with everything (text, story, content hash, topic ids): on PostgreSQL
+    every update writes a new version of the row, with new entries in its indexes (hundreds in the
+    GIN index of words and topics), on SQLite the full-text trigger re-indexes a changed text, so
+    the pipeline writes the row once.
     """
     names = tuple(sorted(fields))
     params = {"article_id": article_id, "now": now, **{f"v_{n}": fields[n] for n in names}}

@@ -6,6 +6,7 @@ import enum
 from datetime import UTC, datetime
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
     Column,
     DateTime,
@@ -18,10 +19,13 @@ from sqlalchemy import (
     func,
 )
 from sqlalchemy import text as sql_text
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlmodel import Field, SQLModel
 
 # 64-bit ids on PostgreSQL; SQLite's INTEGER PRIMARY KEY is already 64-bit (and must be spelled so).
 BIGINT_ID = BigInteger().with_variant(Integer(), "sqlite")
+# A list of ids: integer[] on PostgreSQL, JSON text on SQLite (None stays NULL on both).
+ID_LIST = ARRAY(Integer()).with_variant(JSON(none_as_null=True), "sqlite")
 
 
 def utcnow() -> datetime:
@@ -181,6 +185,13 @@ class Article(SQLModel, table=True):
     # Which story it belongs to, and the exact-layer hash of its normalised text
     story_id: int | None = Field(default=None, foreign_key="story.id", index=True)
     content_hash: str | None = Field(default=None, max_length=64, index=True)
+
+    # The topics it matched, ascending (None: none), as article_topic lists them: written with
+    # the cleaned article, so that PostgreSQL search finds a topic's matches of a query in one
+    # GIN index of words and topics (migration 0008). SQLite search reads article_topic. A
+    # deleted topic's id stays here (its tags go): searches name live topics, and PostgreSQL
+    # never gives the id to another.
+    topic_ids: list[int] | None = Field(default=None, sa_column=Column(ID_LIST))
 
 
 # --- stories -----------------------------------------------------------------------------------

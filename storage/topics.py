@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Collection
 from datetime import datetime
 from functools import cache
 
@@ -100,11 +101,12 @@ def record_matches(
     session: Session,
     article_id: int,
     story_id: int,
-    topic_ids: set[int],
+    topic_ids: Collection[int],
     now: datetime | None = None,
 ) -> list[int]:
     """Store an article's topics and add them to its story; returns the topics that are new to
-    the story (each alerts its subscribers once)."""
+    the story (each alerts its subscribers once). The same ids go on the article's row, in
+    `topic_ids` (storage.articles.complete_article)."""
     if not topic_ids:
         return []
     now = now or utcnow()

@@ -13,7 +13,7 @@ from storage import feeds as feed_store
 from storage import subscriptions as subscription_store
 from storage import topics as topic_store
 from storage.db import session_scope
-from storage.models import Delivery, Story, StoryTopic, Subscription
+from storage.models import Article, ArticleTopic, Delivery, Story, StoryTopic, Subscription
 from storage.users import get_or_create_user
 from tests.conftest import make_settings
 from tests.support.feeds import article_page, rss
@@ -91,6 +91,13 @@ def test_one_signed_alert_per_story_whatever_the_copies(db_url, server) -> None:
         assert s.execute(select(Delivery.state)).scalars().all() == ["sent", "sent"]
         wire = s.execute(select(Story).where(Story.member_count == 3)).scalars().one()
         assert s.execute(select(StoryTopic.topic_id).where(StoryTopic.story_id == wire.id)).all()
+        # each article's row holds its tags (written with the cleaned article, in one UPDATE)
+        tags: dict[int, list[int]] = {}
+        for article_id, topic_id in s.execute(select(ArticleTopic.__table__)):
+            tags.setdefault(article_id, []).append(topic_id)
+        stored = dict(s.execute(select(Article.id, Article.topic_ids)).all())
+        assert len(stored) == 4 and tags
+        assert stored == {a: sorted(tags[a]) if a in tags else None for a in stored}
 
 
 def test_gone_endpoint_disables_the_subscription(sqlite_url, server) -> None:

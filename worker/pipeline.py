@@ -27,7 +27,7 @@ from worker.dispatch import Dispatcher
 from worker.extract import extract_article, extract_from_feed
 from worker.feeds import parse_feed
 from worker.politeness import Verdict
-from worker.tagging import TopicMatcher, tag_article
+from worker.tagging import TopicMatcher, match_topics, tag_article
 
 log = logging.getLogger(__name__)
 
@@ -279,6 +279,8 @@ def process_article(article_id: int, *, ctx: Context, token: str | None = None) 
     prepared = prepare(article)  # CPU only: done before the transaction takes its locks
     try:
         with session_scope(s.database_url) as session:
+            # (before the story's locks; the ids go on the row, with the rest of the article)
+            topic_ids = match_topics(session=session, article=article, matcher=ctx.matcher)
             assignment = assign_story(
                 session=session,
                 article=article,
@@ -298,13 +300,14 @@ def process_article(article_id: int, *, ctx: Context, token: str | None = None) 
                 extraction_method=result.method,
                 story_id=assignment.story_id,
                 content_hash=prepared.content_hash,
+                topic_ids=topic_ids or None,
             ):
                 raise _ClaimLost
             deliveries = tag_article(
                 session=session,
                 article=article,
                 story_id=assignment.story_id,
-                matcher=ctx.matcher,
+                topic_ids=topic_ids,
                 now=now,
             )
     except _ClaimLost:

@@ -65,13 +65,18 @@ def document_for(article: Article, feed_name: str) -> Document:
     )
 
 
-def tag_article(
-    *, session: Session, article: Article, story_id: int, matcher: TopicMatcher, now: datetime
-) -> list[NewAlert]:
-    """Match the article against every topic, record the matches, and create the deliveries of
-    topics new to its story. Returns the deliveries to send now."""
+def match_topics(*, session: Session, article: Article, matcher: TopicMatcher) -> list[int]:
+    """The ids of the topics the article matches, ascending (stored on its row and, by
+    `tag_article`, as its tags)."""
     feed_name = matcher.feed_name(session, article.feed_id)
-    topic_ids = matcher.index(session).match(document_for(article, feed_name))
+    return sorted(matcher.index(session).match(document_for(article, feed_name)))
+
+
+def tag_article(
+    *, session: Session, article: Article, story_id: int, topic_ids: list[int], now: datetime
+) -> list[NewAlert]:
+    """Record the article's topics (`match_topics`) and create the deliveries of topics new to
+    its story. Returns the deliveries to send now."""
     new_topics = topic_store.record_matches(
         session=session, article_id=article.id, story_id=story_id, topic_ids=topic_ids, now=now
     )
