@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, Select, and_, func, literal_column, select, table
+from sqlalchemy.dialects.postgresql import array
 from sqlmodel import Session
 
 from storage.db import is_postgres
@@ -114,14 +115,11 @@ def _newest_matches(
 
 
 def _article_filters(query: Select, f: Filters, *, rows_first: bool = False) -> Select:
-    """`query` of article with the filters' conditions. `rows_first`: the topic's tags are
-    looked up for each row the rest of the query yields (a correlated subplan: OFFSET 0 keeps
-    PostgreSQL from turning it into a join it might drive from all the topic's tags)."""
+    """`query` of article with the filters' conditions. `rows_first` (PostgreSQL): the topic is
+    a condition on the row's own topic_ids, which the GIN index of words and topics takes along
+    with the words (migration 0008), not a join driven from the topic's tags."""
     if f.topic_id is not None and rows_first:
-        tag = select(ArticleTopic.article_id).where(
-            ArticleTopic.article_id == Article.id, ArticleTopic.topic_id == f.topic_id
-        )
-        query = query.where(tag.offset(0).exists())
+        query = query.where(Article.topic_ids.contains(array([f.topic_id])))
     elif f.topic_id is not None:
         tagged = select(ArticleTopic.article_id).where(ArticleTopic.topic_id == f.topic_id)
         query = query.where(Article.id.in_(tagged))

@@ -8,7 +8,8 @@ big table, all its estimates are), so the plans are not left to them. There are 
   common word;
 - a bitmap AND of the GIN index with the id and filter indexes: reads only the rows that pass
   them all (and, for a query the GIN index answers exactly, no tsvector), but reads the whole
-  list of articles of each word, so it suits a rare one.
+  list of articles of each word, so it suits a rare one. A topic is a column of that GIN index
+  (topic_ids, migration 0008): its scan steps through the word's and the topic's lists together.
 
 The first walk of _PROBE articles tells which this query is.
 """
@@ -45,11 +46,11 @@ _MAX_WINDOW = 100_000  # ids; a wider window means a rare query: all its matches
 VECTOR = literal_column("article.search_vector")
 
 # Walking: index scans only (newest first, no sort); throughout the search, nested loops (a
-# topic's newest tags drive the walk; in bitmaps, each match probes the topic's tags, instead
-# of hashing all of them), no parallel workers (small reads; their CPU stays counted), no JIT
-# (compiling took longer than the biggest search), and plans made for each query's values:
-# psycopg prepares a statement run five times, and the generic plan PostgreSQL may then
-# switch to knows neither the words nor the id bounds.
+# topic's newest tags drive the walk, instead of hashing all of them), no parallel workers
+# (small reads; their CPU stays counted), no JIT (compiling took longer than the biggest
+# search), and plans made for each query's values: psycopg prepares a statement run five
+# times, and the generic plan PostgreSQL may then switch to knows neither the words nor the
+# id bounds.
 _WALK = {
     "plan_cache_mode": "force_custom_plan",
     "jit": "off",
@@ -68,8 +69,8 @@ _BITMAPS = {
     "work_mem": "32MB",
 }
 
-# Adds the filters' conditions to a query of article; with rows_first=True, checked on the rows
-# the query finds otherwise (no join driven from a filter's own table).
+# Adds the filters' conditions to a query of article; with rows_first=True, conditions on the
+# article row alone, for the bitmaps (a topic: its topic_ids, not a join from article_topic).
 Filtered = Callable[..., Select]
 
 

@@ -26,12 +26,14 @@ WIRES = ("Reuters", None, None, "AP", None)
 
 def article(i: int) -> dict:
     """Words of various frequencies; `alpha beta` often in one text, seldom side by side;
-    `gamma` in many texts and few titles; `ancient` only among the oldest."""
+    `gamma` in many texts and few titles; `ancient` only among the oldest; `omega` in a third
+    of the texts, none of the second topic's (`topics`)."""
     words = ["common", "filler", "alpha" if i % 3 == 0 else "delta", "filler"]
     words += ["alpha", "beta"] if i % 11 == 0 else ["beta" if i % 4 == 0 else "epsilon", "x"]
     words += ["gamma"] if i % 2 == 0 else []
     words += ["ancient"] if i < 60 else []
     words += ["rare"] if i % 97 == 0 else []
+    words += ["omega"] if i % 2 and 2 not in topics(i) else []
     title = f"Story {i}" + (" gamma" if i % 13 == 0 else "") + " end"
     return processed_row(
         i,
@@ -40,6 +42,11 @@ def article(i: int) -> dict:
         language=("en", "DE", "fr")[i % 3],
         wire_source=WIRES[i % 5],
     )
+
+
+def topics(i: int) -> list[int]:
+    """Which of the two topics (1, 2) tag article number `i`: some both, most none."""
+    return [t for t, tags in ((1, i % 6 == 0 or i < 40), (2, i % 7 == 3)) if tags]
 
 
 def tokens(row: dict) -> tuple[list[str], list[str]]:
@@ -59,6 +66,7 @@ QUERIES = {  # search text: what it matches, on (title words, text words)
     "title:gamma": lambda t, x: "gamma" in t,
     "title:gamma beta": lambda t, x: "gamma" in t and "beta" in x,
     "gamma -beta": lambda t, x: ("gamma" in t or "gamma" in x) and "beta" not in x,
+    "omega": lambda t, x: "omega" in x,
 }
 
 
@@ -71,22 +79,36 @@ def archive(db_url: str) -> tuple[str, dict[int, dict], dict[str, Filters]]:
             for k in range(3)
         ]
         owner = create_user(session=s, name="reader").id
-        topic = create_topic(session=s, owner_id=owner, name="t", query="gamma").id
-    rows = [{**article(i), "feed_id": feeds[i % 3]} for i in range(N)]
+        topic_ids = {
+            t: create_topic(session=s, owner_id=owner, name=f"t{t}", query="gamma").id
+            for t in (1, 2)
+        }
+    rows = [
+        {
+            **article(i),
+            "feed_id": feeds[i % 3],
+            "topic_ids": [topic_ids[t] for t in topics(i)] or None,  # as the pipeline writes it
+        }
+        for i in range(N)
+    ]
     with session_scope(db_url) as s:
         s.execute(insert(Article.__table__), rows)
         ids = list(s.execute(select(Article.id).order_by(Article.id)).scalars())
-        tagged = [aid for i, aid in enumerate(ids) if i % 6 == 0 or i < 40]
         s.execute(
-            insert(ArticleTopic.__table__), [{"article_id": a, "topic_id": topic} for a in tagged]
-        )
-    by_id = {aid: {**row, "topic": aid in set(tagged)} for aid, row in zip(ids, rows, strict=True)}
+            insert(ArticleTopic.__table__),
+            [{"article_id": a, "topic_id": t} for a, row in zip(ids, rows, strict=True)
+             for t in row["topic_ids"] or []],
+        )  # fmt: skip
+    by_id = dict(zip(ids, rows, strict=True))
+    topic = topic_ids[1]
     filters = {
         "none": Filters(),
         "wire": Filters(wire="reuters"),
         "lang": Filters(lang="de"),
         "feed": Filters(feed_id=feeds[1]),
         "topic": Filters(topic_id=topic),
+        "topic2": Filters(topic_id=topic_ids[2]),
+        "topic+lang": Filters(topic_id=topic, lang="de"),
         "since": Filters(since=T0 + timedelta(minutes=N - 300)),
         "until": Filters(until=T0 + timedelta(minutes=200)),
     }
@@ -98,7 +120,7 @@ def passes(row: dict, f: Filters) -> bool:
         (f.wire is None or (row["wire_source"] or "").lower() == f.wire)
         and (f.lang is None or row["language"].lower() == f.lang)
         and (f.feed_id is None or row["feed_id"] == f.feed_id)
-        and (f.topic_id is None or row["topic"])
+        and (f.topic_id is None or f.topic_id in (row["topic_ids"] or []))
         and (f.since is None or row["published"] >= f.since)
         and (f.until is None or row["published"] < f.until)
     )

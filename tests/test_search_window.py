@@ -1,7 +1,8 @@
 """Search over more articles than the newest-ids probe: ranked results are exactly the newest
 RANKED_MATCHES matches, and newest-first pages are exactly what a plain query gives, whether the
 matches are dense (a common word), sparse (a rare one) or only among the oldest articles (the
-window and whole-table paths on PostgreSQL)."""
+window and whole-table paths on PostgreSQL), with no filter, a language or a topic (tagging
+nine articles in ten: more than the probe)."""
 
 from __future__ import annotations
 
@@ -14,8 +15,10 @@ from sqlalchemy import insert, select
 from api.query import text_query
 from storage import feeds as feed_store
 from storage.db import session_scope
-from storage.models import Article
+from storage.models import Article, ArticleTopic
 from storage.search import RANKED_MATCHES, Filters, search_articles
+from storage.topics import create_topic
+from storage.users import create_user
 from tests.support.archive import T0, processed_row
 
 N = 3_000
@@ -35,22 +38,49 @@ def filled(db_url: str) -> str:
     with session_scope(db_url) as s:
         feed = feed_store.add_feed(session=s, url="https://paper.example/feed.xml")
         feed_id = feed.id
+        owner = create_user(session=s, name="reader").id
+        topic = create_topic(session=s, owner_id=owner, name="t", query="report").id
     rows = [
         processed_row(
-            i, title=f"Story {i}", text=words(i), language="en" if i % 2 else "fr", feed_id=feed_id
+            i, title=f"Story {i}", text=words(i), language="en" if i % 2 else "fr", feed_id=feed_id,
+            topic_ids=[topic] if i % 10 else None,
         )
         for i in range(N)
-    ]
+    ]  # fmt: skip
     with session_scope(db_url) as s:
         s.execute(insert(Article.__table__), rows)
+        ids = s.execute(select(Article.id).order_by(Article.id)).scalars()
+        s.execute(
+            insert(ArticleTopic.__table__),
+            [{"article_id": a, "topic_id": topic}
+             for a, row in zip(ids, rows, strict=True) if row["topic_ids"]],
+        )  # fmt: skip
     return db_url
 
 
-def matching_ids(url: str, predicate, lang: str | None = None) -> list[int]:  # noqa: ANN001
+def topic_filter(url: str) -> Filters:
+    with session_scope(url) as s:
+        return Filters(topic_id=s.execute(select(ArticleTopic.topic_id).limit(1)).scalar_one())
+
+
+def matching_ids(url: str, predicate, f: Filters = Filters()) -> list[int]:  # noqa: ANN001, B008
+    """Brute force: the articles whose text `predicate` takes, passing the filters (lang, topic:
+    the topic's tags in article_topic)."""
     with session_scope(url) as s:
         articles = s.execute(select(Article.id, Article.text, Article.language)).all()
+        tagged = set(
+            s.execute(
+                select(ArticleTopic.article_id).where(ArticleTopic.topic_id == f.topic_id)
+            ).scalars()
+        )
     return sorted(
-        (a.id for a in articles if predicate(a.text) and (lang is None or a.language == lang)),
+        (
+            a.id
+            for a in articles
+            if predicate(a.text)
+            and (f.lang is None or a.language == f.lang)
+            and (f.topic_id is None or a.id in tagged)
+        ),
         reverse=True,
     )
 
@@ -65,36 +95,38 @@ QUERIES = [  # (search text, which article texts it matches)
 
 @pytest.mark.parametrize(("q", "predicate"), QUERIES)
 def test_ranked_search_ranks_exactly_the_newest_matches(filled: str, q: str, predicate) -> None:  # noqa: ANN001
-    for lang in (None, "fr"):
-        expected = matching_ids(filled, predicate, lang)
+    topic = topic_filter(filled)
+    for f in (Filters(), Filters(lang="fr"), topic, Filters(topic_id=topic.topic_id, lang="fr")):
+        expected = matching_ids(filled, predicate, f)
         assert expected, "the fixture has matches for every query"
         with session_scope(filled) as s:
             hits = []
             for offset in range(0, RANKED_MATCHES + 100, 100):
                 page = search_articles(
-                    session=s, text=text_query(q), filters=Filters(lang=lang),
-                    limit=100, offset=offset,
-                )  # fmt: skip
+                    session=s, text=text_query(q), filters=f, limit=100, offset=offset
+                )
                 hits += [h.article.id for h in page]
-        assert sorted(hits, reverse=True) == expected[:RANKED_MATCHES], (q, lang)
+        assert sorted(hits, reverse=True) == expected[:RANKED_MATCHES], (q, f)
         assert len(hits) == len(set(hits))
 
 
 @pytest.mark.parametrize("q", ["common", "ancient", "rare"])
 def test_newest_first_pages_reach_every_match(filled: str, q: str) -> None:
-    expected = matching_ids(filled, lambda t: q in t.split())
-    got: list[int] = []
-    before = None
-    with session_scope(filled) as s:
-        while True:
-            page = search_articles(
-                session=s, text=text_query(q), limit=500, before_id=before, ranked=False
-            )
-            if not page:
-                break
-            got += [h.article.id for h in page]
-            before = page[-1].article.id
-    assert got == expected
+    for f in (Filters(), topic_filter(filled)):
+        expected = matching_ids(filled, lambda t: q in t.split(), f)
+        got: list[int] = []
+        before = None
+        with session_scope(filled) as s:
+            while True:
+                page = search_articles(
+                    session=s, text=text_query(q), filters=f, limit=500, before_id=before,
+                    ranked=False,
+                )  # fmt: skip
+                if not page:
+                    break
+                got += [h.article.id for h in page]
+                before = page[-1].article.id
+        assert got == expected, (q, f)
 
 
 def stories_for(url: str) -> None:
@@ -151,7 +183,8 @@ def test_story_search_pages_are_exactly_the_matching_live_stories(
             if r.merged_into_id is None
         }
     for lang in (None, "fr"):
-        wanted = {(a - 1) // 3 + 1 for a in matching_ids(filled, predicate, lang)} & set(live)
+        wanted = {(a - 1) // 3 + 1 for a in matching_ids(filled, predicate, Filters(lang=lang))}
+        wanted &= set(live)
         expected = sorted(wanted, key=lambda sid: (live[sid], sid), reverse=True)
         assert expected, "the fixture has matching stories for every query"
         got: list[int] = []
