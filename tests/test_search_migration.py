@@ -16,6 +16,7 @@ from storage.models import Article, ArticleTopic
 from storage.search import Filters, search_articles
 from storage.topics import create_topic
 from storage.users import create_user
+from tests.support.archive import newest_first
 from tests.test_migrations import _migrate
 
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
@@ -159,14 +160,7 @@ def _topic_searches(url: str, topics: list[Filters]) -> dict[tuple[str, int], li
     with session_scope(url) as s:
         for q in TOPIC_QUERIES:
             for f in topics:
-                ids, before = [], None
-                while page := search_articles(
-                    session=s, text=text_query(q), filters=f, limit=7, before_id=before,
-                    ranked=False,
-                ):  # fmt: skip
-                    ids += [h.article.id for h in page]
-                    before = page[-1].article.id
-                found[q, f.topic_id] = ids
+                found[q, f.topic_id] = newest_first(s, q, f, page=7)
     return found
 
 

@@ -18,7 +18,7 @@ from storage.models import Article, ArticleTopic
 from storage.search import RANKED_MATCHES, Filters, search_articles
 from storage.topics import create_topic
 from storage.users import create_user
-from tests.support.archive import T0, processed_row
+from tests.support.archive import T0, newest_first, processed_row
 
 N = 1_500
 WIRES = ("Reuters", None, None, "AP", None)
@@ -154,13 +154,7 @@ def test_searches_give_exactly_the_newest_matches(
                         session=s, text=text_query(q), filters=f, limit=100, offset=offset
                     )
                 ]
-                newest, before = [], None
-                while page := search_articles(
-                    session=s, text=text_query(q), filters=f, limit=70, before_id=before,
-                    ranked=False,
-                ):  # fmt: skip
-                    newest += [h.article.id for h in page]
-                    before = page[-1].article.id
+                newest = newest_first(s, q, f, page=70)
             assert sorted(ranked, reverse=True) == expected[:RANKED_MATCHES], (q, fname)
             assert newest == expected, (q, fname)
             checked += bool(expected)
