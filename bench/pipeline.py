@@ -12,6 +12,8 @@ median page of our extraction corpora: 140 KB, 811 elements), since the cleaner'
 denominator of the ratio, grows with the page; --pages lean serves the templates alone (8 KB).
 Every figure comes from real processes:
   embedded      `wirewatch run --once --json` on SQLite; CPU and peak RSS from wait4
+  one-core      the same under `taskset -c N` (kept on one core: its threads no longer pass the
+                GIL between cores, which costs CPU when the other core is idle)
   distributed   `wirewatch worker -c 1` × 1 and × 2 on PostgreSQL + Redis, `run --once` handing
                 out the work; CPU = workers' process trees (psutil) + the run --once process;
                 PostgreSQL backends of the benchmark's database are shown apart
@@ -36,6 +38,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -51,7 +54,7 @@ from bench.pipeline_profile import intrinsic_cost  # noqa: E402
 
 console = Console(width=int(os.environ.get("COLUMNS", "220")))
 GOAL_RATIO, GOAL_SCALING, GOAL_P95 = 1.5, 1.8, 2.0
-PARTS = ("embedded", "distributed", "stages", "profile", "latency", "push")
+PARTS = ("embedded", "one-core", "distributed", "stages", "profile", "latency", "push")
 
 
 def ok(good: bool) -> str:
@@ -124,6 +127,11 @@ def run_all(args, skip: set[str], tmp: Path) -> list[str]:  # noqa: ANN001
         console.print(f"newsdesk: feeds on {desk.hosts} addresses, port {desk.port}")
         if "embedded" not in skip:
             rows.append(pipeline_modes.embedded_once(desk, tmp, plan=plan, topics=args.topics))
+            console.print(rows[-1].line())
+        if "one-core" not in skip and shutil.which("taskset"):
+            rows.append(
+                pipeline_modes.embedded_once(desk, tmp, plan=plan, topics=args.topics, one_cpu=True)
+            )
             console.print(rows[-1].line())
         if "stages" not in skip:
             staged = pipeline_modes.in_process(desk, tmp, staged=True)

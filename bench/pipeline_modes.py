@@ -133,21 +133,31 @@ def received(desk: deskrun.Newsdesk, tag: str) -> list[dict]:
 
 
 def embedded_once(
-    desk: deskrun.Newsdesk, tmp: Path, *, plan: list[newsdesk.Planned], topics: int
+    desk: deskrun.Newsdesk,
+    tmp: Path,
+    *,
+    plan: list[newsdesk.Planned],
+    topics: int,
+    one_cpu: bool = False,
 ) -> ModeRow:
+    """`run --once` on SQLite; `one_cpu`: under `taskset -c N`, the process kept on one core
+    (its threads then hand the GIL to each other without moving between cores)."""
+    prefix = ("taskset", "-c", str(min(os.sched_getaffinity(0)))) if one_cpu else ()
+    tag = "emb1" if one_cpu else "emb"
     with deskrun.temp_database("sqlite", prefix="ww_pipe", folder=tmp) as url:
         env = env_for(url)
-        baseline = run_measured(["run", "--once", "--json"], env=env)
+        baseline = run_measured(["run", "--once", "--json"], env=env, prefix=prefix)
         baseline.json()
-        deskrun.subscribe(url, desk, tag="emb")
+        deskrun.subscribe(url, desk, tag=tag)
         load = os.getloadavg()[0]
-        ran = run_measured(["run", "--once", "--json"], env=env)
+        ran = run_measured(["run", "--once", "--json"], env=env, prefix=prefix)
         summary = ran.json()
         figures = db_figures(url)
-    hooks = received(desk, "emb")
+    hooks = received(desk, tag)
     stories, alerts = expectations(plan, topics)
     return ModeRow(
-        mode="embedded: run --once, SQLite, 4 threads",
+        mode="embedded: run --once, SQLite, 4 threads"
+        + (f", one core ({' '.join(prefix)})" if one_cpu else ""),
         workers=0,
         articles=figures["by_state"].get("processed", 0),
         seconds=summary["seconds"],

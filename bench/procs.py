@@ -58,11 +58,14 @@ def bench_env(database_url: str, **extra: str) -> dict[str, str]:
     return env
 
 
-def run_measured(args: list[str], *, env: dict[str, str], timeout: float = 3600) -> Measured:
-    """Run `wirewatch ARGS` to the end; wall time, CPU and peak RSS of that process (wait4)."""
+def run_measured(
+    args: list[str], *, env: dict[str, str], timeout: float = 3600, prefix: tuple[str, ...] = ()
+) -> Measured:
+    """Run `wirewatch ARGS` to the end; wall time, CPU and peak RSS of that process (wait4).
+    `prefix`: a command that execs it in the same process (e.g. taskset)."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         started = time.perf_counter()
-        proc = subprocess.Popen([WIREWATCH, *args], env=env, stdout=out, stderr=err)
+        proc = subprocess.Popen([*prefix, WIREWATCH, *args], env=env, stdout=out, stderr=err)
         killer = threading.Timer(timeout, proc.kill)
         killer.start()
         try:
