@@ -351,8 +351,8 @@ def members_of(
     )
     if not with_text:
         query = query.options(
-            *(defer(column, raiseload=True) for column in (Article.text, Article.html))
-        ).options(defer(Article.feed_content, raiseload=True))
+            *(defer(c, raiseload=True) for c in (Article.text, Article.html, Article.feed_content))
+        )
     rows = session.execute(query).all()
     out: dict[int, list[Member]] = {sid: [] for sid in story_ids}
     for a, t, u in rows:
