@@ -73,7 +73,7 @@ def send_new(alerts: list[NewAlert], *, ctx) -> None:  # noqa: ANN001
         if alert.channel != "webhook" or paused or now - began > INLINE_BUDGET:
             ctx.dispatcher.deliver([alert.delivery_id])
             continue
-        outcome = deliver([alert.delivery_id], ctx=ctx, settings=_inline_settings(ctx.settings))
+        outcome = deliver([alert.delivery_id], ctx=ctx, settings=ctx.inline_settings)
         if outcome not in ("sent", None):
             with _failed_lock:
                 if len(_failed_at) > 10_000:
@@ -81,23 +81,14 @@ def send_new(alerts: list[NewAlert], *, ctx) -> None:  # noqa: ANN001
                 _failed_at[key] = time.monotonic()
 
 
-_inline: dict[int, tuple[object, object]] = {}
-
-
-def _inline_settings(settings):  # noqa: ANN001, ANN202
-    """`settings` with the inline deadline (made once per settings object)."""
-    kept = _inline.get(id(settings))
-    if kept is None or kept[0] is not settings:
-        if len(_inline) > 64:  # a process has one settings object; tests make many
-            _inline.clear()
-        shorter = settings.model_copy(
-            update={
-                name: min(getattr(settings, name), INLINE_TIMEOUT)
-                for name in ("connect_timeout", "read_timeout", "total_timeout")
-            }
-        )
-        kept = _inline[id(settings)] = (settings, shorter)
-    return kept[1]
+def inline_settings(settings):  # noqa: ANN001, ANN201
+    """`settings` with every timeout within INLINE_TIMEOUT (see `send_new`)."""
+    return settings.model_copy(
+        update={
+            name: min(getattr(settings, name), INLINE_TIMEOUT)
+            for name in ("connect_timeout", "read_timeout", "total_timeout")
+        }
+    )
 
 
 def lease(settings) -> int:  # noqa: ANN001

@@ -11,6 +11,7 @@ import logging
 import threading
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import cached_property
 
 from scheduler.schedule import next_poll, retry_after_failure
 from storage import articles as article_store
@@ -55,6 +56,11 @@ class Context:
     dispatcher: Dispatcher
     limiter: object  # LocalHostLimiter | RedisHostLimiter (has .slot(host))
     matcher: TopicMatcher = field(default_factory=TopicMatcher)
+
+    @cached_property
+    def inline_settings(self) -> Settings:
+        """The settings of an alert sent by the article's worker (worker.delivery.send_new)."""
+        return delivery.inline_settings(self.settings)
 
 
 def refresh_feed(feed_id: int, *, ctx: Context) -> list[int]:
