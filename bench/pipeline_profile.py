@@ -122,7 +122,7 @@ STAGES = (
     ("storage.articles", "complete_article", "store it (one UPDATE, full-text index)", 1),
     ("worker.pipeline", "match_topics", "match its topics", 1),
     ("worker.pipeline", "tag_article", "record its topics and the alerts they call for", 1),
-    ("worker.delivery", "deliver", "send its alerts (claim, POST, record)", 1),
+    ("worker.delivery", "send_new", "send its alerts (POST, record)", 1),
     ("worker.alerts.webhook", "WebhookTransport.send", "webhook POST (signed)", 2),
     ("sqlalchemy.orm", "Session.commit", "commits (in all of the above)", 1),
 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime, timedelta
 from functools import cache
 
@@ -21,15 +22,19 @@ def enqueue(
     topic_ids: list[int],
     subscriptions: list[Subscription],
     now: datetime,
+    sending: Collection[int] = (),
 ) -> list[tuple[int, int]]:
     """Create the deliveries a story's new topics call for; returns (id, subscription id) of the
     immediate ones created now, by id (digest deliveries wait for their subscription's next
-    digest). `subscriptions`: objects or rows with Subscription's columns."""
+    digest). `subscriptions`: objects or rows with Subscription's columns. The deliveries of
+    the subscriptions in `sending` are created already claimed (as `claim` leaves them), for the
+    caller to send after its commit."""
     rows = []
     for sub in subscriptions:
         if sub.topic_id not in topic_ids or sub.disabled:
             continue
         when = now
+        claimed = sub.id in sending and not sub.digest_seconds
         if sub.digest_seconds:
             last = sub.last_digest_at or sub.created_at
             when = max(now, last + timedelta(seconds=sub.digest_seconds))
@@ -38,8 +43,8 @@ def enqueue(
                 "subscription_id": sub.id,
                 "story_id": story_id,
                 "topic_id": sub.topic_id,
-                "state": DeliveryState.pending.value,
-                "attempts": 0,
+                "state": (DeliveryState.sending if claimed else DeliveryState.pending).value,
+                "attempts": int(claimed),
                 "next_attempt_at": when,
                 "state_changed_at": now,
                 "created_at": now,
@@ -92,6 +97,20 @@ _CLAIM = (
     )
     .returning(Delivery.__table__)
 )
+
+
+def release(*, session: Session, delivery_ids: list[int], now: datetime) -> None:
+    """Hand claimed deliveries back unsent: due now, their claim's attempt not counted."""
+    session.execute(
+        update(Delivery.__table__)
+        .where(_D.id.in_(delivery_ids), _D.state == DeliveryState.sending.value)
+        .values(
+            state=DeliveryState.pending.value,
+            state_changed_at=now,
+            next_attempt_at=now,
+            attempts=_D.attempts - 1,
+        )
+    )
 
 
 @cache

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import bindparam, select
 from sqlmodel import Session
 
-from storage.models import Subscription
+from storage.models import Subscription, Topic
 
 
 def create_subscription(
@@ -53,7 +53,12 @@ def list_subscriptions(
 
 
 _ACTIVE = (
-    select(Subscription.__table__)
+    select(
+        Subscription.__table__,
+        Topic.__table__.c.name.label("topic_name"),
+        Topic.__table__.c.query.label("topic_query"),
+    )
+    .join(Topic.__table__, Topic.__table__.c.id == Subscription.__table__.c.topic_id)
     .where(
         Subscription.__table__.c.topic_id.in_(bindparam("topic_ids", expanding=True)),
         Subscription.__table__.c.disabled.is_(False),
@@ -63,8 +68,9 @@ _ACTIVE = (
 
 
 def active_for_topics(*, session: Session, topic_ids: list[int]) -> list:
-    """The enabled subscriptions of `topic_ids`, as Core rows with Subscription's columns (the
-    tagging stage runs this for every article that matched; it needs no objects)."""
+    """The enabled subscriptions of `topic_ids`, as Core rows with Subscription's columns and
+    their topic's `topic_name` and `topic_query` (the tagging stage runs this for every article
+    that matched, and builds the alerts it sends at once from these rows)."""
     if not topic_ids:
         return []
     return list(session.execute(_ACTIVE, {"topic_ids": list(topic_ids)}).all())

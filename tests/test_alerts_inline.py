@@ -4,12 +4,14 @@ a failing or hanging endpoint costs that worker one short attempt, then goes thr
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
+from storage import deliveries as delivery_store
 from storage.db import session_scope
-from storage.models import Delivery, Feed
+from storage.models import Delivery, Feed, utcnow
 from tests.conftest import make_settings
 from tests.support.wire import INDEPENDENT, republications
 from tests.test_alerts_flow import Receiver, add_feeds, publish, setup_topic
@@ -107,3 +109,39 @@ def test_a_hanging_endpoint_holds_the_article_for_the_inline_deadline_only(
     (row,) = deliveries(sqlite_url)
     assert (row.state, row.attempts) == ("pending", 1) and row.last_error
     assert ctx.dispatcher.deliveries == [([row.id], delivery.RETRY_SCHEDULE[0])]
+
+
+def test_alerts_past_the_budget_go_back_to_the_queue_unattempted(
+    sqlite_url, server, ctx, monkeypatch
+) -> None:
+    monkeypatch.setattr(delivery, "INLINE_BUDGET", -1.0)  # spent before the first alert
+    receiver = Receiver(server, "/inline-late")
+    setup_topic(sqlite_url, "livestock", receiver.url, new_webhook_secret())
+    process_stories(sqlite_url, server, 1, ctx)
+    (row,) = deliveries(sqlite_url)
+    assert receiver.calls == []
+    assert (row.state, row.attempts) == ("pending", 0), "claimed at creation, handed back"
+    assert ctx.dispatcher.deliveries == [([row.id], 0)]
+    assert delivery.deliver([row.id], ctx=ctx) == "sent"
+    assert len(receiver.calls) == 1
+
+
+def test_an_alert_claimed_by_a_worker_that_died_is_sent_after_its_lease(
+    sqlite_url, server, ctx, monkeypatch
+) -> None:
+    receiver = Receiver(server, "/inline-orphan")
+    setup_topic(sqlite_url, "livestock", receiver.url, new_webhook_secret())
+    monkeypatch.setattr(delivery, "send_new", lambda alerts, *, ctx: None)  # died after commit
+    process_stories(sqlite_url, server, 1, ctx)
+    (row,) = deliveries(sqlite_url)
+    assert (row.state, row.attempts) == ("sending", 1), "created claimed, in the article's commit"
+    lease = delivery.lease(ctx.settings)
+    with session_scope(sqlite_url) as s:
+        assert delivery_store.due(session=s, now=utcnow(), lease=lease) == []
+        later = utcnow() + timedelta(seconds=lease + 1)
+        assert [d.id for d in delivery_store.due(session=s, now=later, lease=lease)] == [row.id]
+    monkeypatch.setattr(delivery, "utcnow", lambda: later)
+    assert delivery.deliver([row.id], ctx=ctx) == "sent"
+    assert len(receiver.calls) == 1
+    (row,) = deliveries(sqlite_url)
+    assert (row.state, row.attempts) == ("sent", 2)

@@ -10,7 +10,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from datetime import timedelta
+from collections.abc import Collection
+from datetime import datetime, timedelta
 from typing import NamedTuple
 
 from sqlalchemy import bindparam, func, select
@@ -44,12 +45,27 @@ INLINE_BUDGET = 10.0  # seconds of sending per article; the rest go through the 
 INLINE_PAUSE = 600.0  # a subscription whose endpoint failed here goes through the queue so long
 
 
+class Outgoing(NamedTuple):
+    """A claimed alert, built and ready to send (`deliver` or the article's transaction)."""
+
+    ids: list[int]
+    subscription_id: int
+    channel: str
+    target: str
+    secret: str
+    attempts: int
+    claimed_at: datetime
+    alert: Alert
+
+
 class NewAlert(NamedTuple):
-    """A delivery just created for an article's story (see worker.tagging)."""
+    """A delivery just created for an article's story (see worker.tagging); `outgoing`: claimed
+    and built in that transaction, for `send_new` to send after its commit."""
 
     delivery_id: int
     subscription_id: int
     channel: str
+    outgoing: Outgoing | None = None
 
 
 # (database, subscription id) -> when its last inline attempt failed
@@ -57,28 +73,82 @@ _failed_at: dict[tuple[str, int], float] = {}
 _failed_lock = threading.Lock()
 
 
+def sends_inline(sub, *, database_url: str) -> bool:  # noqa: ANN001
+    """Whether a new delivery of `sub` (a subscription row) is sent by the article's worker
+    (`send_new`): a webhook whose endpoint has not failed there in the last INLINE_PAUSE seconds.
+    Such deliveries are created claimed, so the send needs no transaction of its own to claim."""
+    if sub.channel != "webhook" or sub.digest_seconds:
+        return False
+    with _failed_lock:
+        failed = _failed_at.get((database_url, sub.id))
+    return failed is None or time.monotonic() - failed >= INLINE_PAUSE
+
+
+def new_alerts(
+    session,  # noqa: ANN001
+    created: list[tuple[int, int]],
+    subscriptions: list,
+    *,
+    claimed: Collection[int],
+    story_id: int,
+    now: datetime,
+) -> list[NewAlert]:
+    """The NewAlerts of deliveries just created (`storage.deliveries.enqueue`); those of the
+    subscriptions in `claimed` were created claimed (see `sends_inline`) and are built here, in
+    the creating transaction. `subscriptions`: rows of `subscription_store.active_for_topics`."""
+    by_id = {sub.id: sub for sub in subscriptions}
+    stories: dict[int, dict] = {}
+    alerts = []
+    for delivery_id, sub_id in created:
+        sub = by_id[sub_id]
+        outgoing = None
+        if sub_id in claimed:
+            row = _Created(delivery_id, story_id, now)
+            outgoing = Outgoing(
+                ids=[delivery_id],
+                subscription_id=sub_id,
+                channel=sub.channel,
+                target=sub.target,
+                secret=sub.secret or "",
+                attempts=1,
+                claimed_at=now,
+                alert=build_alert(session, [row], sub, stories=stories),
+            )
+        alerts.append(NewAlert(delivery_id, sub_id, sub.channel, outgoing))
+    return alerts
+
+
+class _Created(NamedTuple):
+    """What `build_alert` reads of a delivery row."""
+
+    id: int
+    story_id: int
+    created_at: datetime
+
+
 def send_new(alerts: list[NewAlert], *, ctx) -> None:  # noqa: ANN001
-    """Send the webhooks an article's transaction just created from this worker, after its
-    commit, without a hop through the queue (in distributed mode a Celery task per alert cost
-    more CPU than sending it). Each attempt is an ordinary one (claim, send, record; a failure is
-    retried from the queue on the usual schedule) with INLINE_TIMEOUT as its deadline. Other
-    channels, a subscription that failed here in the last INLINE_PAUSE seconds, and whatever
-    is left after INLINE_BUDGET seconds are handed to the queue."""
+    """Send the webhooks an article's transaction just created and claimed (`new_alerts`), after
+    its commit, from this worker, without a hop through the queue (in distributed mode a Celery
+    task per alert cost more CPU than sending it). Each attempt is an ordinary one (send, record;
+    a failure is retried from the queue on the usual schedule) with INLINE_TIMEOUT as its
+    deadline. The others (other channels, a subscription that failed here in the last
+    INLINE_PAUSE seconds) and whatever is left after INLINE_BUDGET seconds go to the queue."""
     began = time.monotonic()
     for alert in alerts:
-        now = time.monotonic()
-        key = (ctx.settings.database_url, alert.subscription_id)
-        with _failed_lock:
-            paused = now - _failed_at.get(key, -INLINE_PAUSE) < INLINE_PAUSE
-        if alert.channel != "webhook" or paused or now - began > INLINE_BUDGET:
+        out = alert.outgoing
+        if out is None:
             ctx.dispatcher.deliver([alert.delivery_id])
             continue
-        outcome = deliver([alert.delivery_id], ctx=ctx, settings=ctx.inline_settings)
-        if outcome not in ("sent", None):
+        if time.monotonic() - began > INLINE_BUDGET:
+            with session_scope(ctx.settings.database_url) as session:
+                delivery_store.release(session=session, delivery_ids=out.ids, now=utcnow())
+            ctx.dispatcher.deliver(out.ids)
+            continue
+        if _send(out, ctx=ctx, settings=ctx.inline_settings) != "sent":
             with _failed_lock:
                 if len(_failed_at) > 10_000:
                     _failed_at.clear()
-                _failed_at[key] = time.monotonic()
+                _failed_at[(ctx.settings.database_url, out.subscription_id)] = time.monotonic()
 
 
 def inline_settings(settings):  # noqa: ANN001, ANN201
@@ -120,30 +190,42 @@ def deliver(delivery_ids: list[int], *, ctx, settings=None) -> str | None:  # no
                 error=reason,
             )
             return "dead"
-        alert = build_alert(session, rows, sub)
-        channel, target, secret = sub.channel, sub.target, sub.secret
-        attempts = max(r.attempts for r in rows)
-    extra = {"subscription_id": sub.id, "deliveries": ids, "channel": channel}
-    try:
-        transport = transport_for(channel, settings=settings or s)
-        if channel == "webhook":
-            transport.send(alert, url=target, secret=secret or "")
-        elif channel == "email":
-            transport.send(alert, address=target)
-        else:
-            transport.send(alert, url=target)
-    except TransportError as exc:
-        return _failed(ctx, ids, sub.id, attempts, exc, extra)
-    with session_scope(s.database_url) as session:
-        delivery_store.finish(
-            session=session, delivery_ids=ids, now=utcnow(), state=DeliveryState.sent.value
+        out = Outgoing(
+            ids=ids,
+            subscription_id=sub.id,
+            channel=sub.channel,
+            target=sub.target,
+            secret=sub.secret or "",
+            attempts=max(r.attempts for r in rows),
+            claimed_at=now,
+            alert=build_alert(session, rows, sub),
         )
-        if len(ids) > 1 or alert.is_digest:
-            sub_row = session.get(Subscription, sub.id)
-            sub_row.last_digest_at = now
+    return _send(out, ctx=ctx, settings=settings or s)
+
+
+def _send(out: Outgoing, *, ctx, settings) -> str:  # noqa: ANN001
+    """Send a claimed alert through its channel and record the outcome."""
+    extra = {"subscription_id": out.subscription_id, "deliveries": out.ids, "channel": out.channel}
+    try:
+        transport = transport_for(out.channel, settings=settings)
+        if out.channel == "webhook":
+            transport.send(out.alert, url=out.target, secret=out.secret)
+        elif out.channel == "email":
+            transport.send(out.alert, address=out.target)
+        else:
+            transport.send(out.alert, url=out.target)
+    except TransportError as exc:
+        return _failed(ctx, out.ids, out.subscription_id, out.attempts, exc, extra)
+    with session_scope(ctx.settings.database_url) as session:
+        delivery_store.finish(
+            session=session, delivery_ids=out.ids, now=utcnow(), state=DeliveryState.sent.value
+        )
+        if len(out.ids) > 1 or out.alert.is_digest:
+            sub_row = session.get(Subscription, out.subscription_id)
+            sub_row.last_digest_at = out.claimed_at
             session.add(sub_row)
     log.info("alert sent", extra=extra)
-    metrics.ALERTS.labels(outcome="sent", channel=channel).inc()
+    metrics.ALERTS.labels(outcome="sent", channel=out.channel).inc()
     return "sent"
 
 
@@ -223,10 +305,11 @@ def _subscription(session, subscription_id: int):  # noqa: ANN001, ANN202
     return session.execute(_SUBSCRIPTION, {"id": subscription_id}).first()
 
 
-def build_alert(session, rows: list[Delivery], sub) -> Alert:  # noqa: ANN001
-    """`sub`: a subscription row with `topic_name` and `topic_query` (see `_subscription`)."""
+def build_alert(session, rows: list[Delivery], sub, *, stories: dict | None = None) -> Alert:  # noqa: ANN001
+    """`sub`: a subscription row with `topic_name` and `topic_query` (see `_subscription`);
+    `stories`: story dicts already read by this transaction, by id (filled as they are read)."""
     topic_dict = {"id": sub.topic_id, "name": sub.topic_name, "query": sub.topic_query}
-    stories = [story_dict(session, r.story_id) for r in rows]
+    stories = [_story(session, r.story_id, stories) for r in rows]
     first = stories[0]
     if sub.digest_seconds:
         return Alert(
@@ -244,6 +327,17 @@ def build_alert(session, rows: list[Delivery], sub) -> Alert:  # noqa: ANN001
         article=first.pop("article", {}),
         created_at=rows[0].created_at,
     )
+
+
+def _story(session, story_id: int, read: dict | None) -> dict:  # noqa: ANN001
+    """`story_dict`, read once per transaction when `read` keeps them (each caller gets its own
+    copy: `build_alert` takes the article out of it)."""
+    if read is None:
+        return story_dict(session, story_id)
+    if story_id not in read:
+        read[story_id] = story_dict(session, story_id)
+    kept = read[story_id]
+    return {**kept, "article": dict(kept["article"])}
 
 
 def story_dict(session, story_id: int) -> dict:  # noqa: ANN001

@@ -62,6 +62,10 @@ class Context:
         """The settings of an alert sent by the article's worker (worker.delivery.send_new)."""
         return delivery.inline_settings(self.settings)
 
+    def sends_inline(self, sub) -> bool:  # noqa: ANN001
+        """Whether this worker sends a new alert of `sub` itself (worker.delivery.send_new)."""
+        return delivery.sends_inline(sub, database_url=self.settings.database_url)
+
 
 def refresh_feed(feed_id: int, *, ctx: Context) -> list[int]:
     """Poll one feed: conditional GET, parse, store new entries as pending articles.
@@ -325,6 +329,7 @@ def process_article(article_id: int, *, ctx: Context, token: str | None = None) 
                 story_id=assignment.story_id,
                 topic_ids=topic_ids,
                 now=now,
+                inline=ctx.sends_inline,
             )
     except _ClaimLost:
         return None  # its lease ran out and another worker took it: nothing of ours is kept

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlmodel import Session
@@ -18,7 +20,7 @@ from storage import deliveries as delivery_store
 from storage import subscriptions as subscription_store
 from storage import topics as topic_store
 from storage.models import Article, Feed
-from worker.delivery import NewAlert
+from worker.delivery import NewAlert, new_alerts
 from worker.topics import Document, TopicIndex
 
 FEED_NAME_TTL = 60.0  # seconds a renamed feed may still be matched under its old name
@@ -73,22 +75,30 @@ def match_topics(*, session: Session, article: Article, matcher: TopicMatcher) -
 
 
 def tag_article(
-    *, session: Session, article: Article, story_id: int, topic_ids: list[int], now: datetime
+    *,
+    session: Session,
+    article: Article,
+    story_id: int,
+    topic_ids: list[int],
+    now: datetime,
+    inline: Callable[[Any], bool] = lambda sub: False,
 ) -> list[NewAlert]:
     """Record the article's topics (`match_topics`) and create the deliveries of topics new to
-    its story. Returns the deliveries to send now."""
+    its story. Returns the deliveries to send now; those of the subscriptions `inline` accepts
+    (a subscription row: worker.delivery.sends_inline) are created claimed and built."""
     new_topics = topic_store.record_matches(
         session=session, article_id=article.id, story_id=story_id, topic_ids=topic_ids, now=now
     )
     if not new_topics:
         return []
     subscriptions = subscription_store.active_for_topics(session=session, topic_ids=new_topics)
+    claimed = {sub.id for sub in subscriptions if inline(sub)}
     created = delivery_store.enqueue(
         session=session,
         story_id=story_id,
         topic_ids=new_topics,
         subscriptions=subscriptions,
         now=now,
+        sending=claimed,
     )
-    channel = {sub.id: sub.channel for sub in subscriptions}
-    return [NewAlert(i, sub_id, channel[sub_id]) for i, sub_id in created]
+    return new_alerts(session, created, subscriptions, claimed=claimed, story_id=story_id, now=now)
