@@ -40,11 +40,12 @@ FEED_ACCEPT = (
 PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
 HTML_TYPES = {"", "text/html", "application/xhtml+xml", "text/plain", "application/xml", "text/xml"}
 
-# One thread at a time cleans and fingerprints a page (pure CPU, most of an article's cost).
-# Embedded mode's threads would otherwise pass the interpreter lock back and forth between cores
-# in the middle of a page, which cost 5-10% more CPU per article for no more throughput
-# (bench/pipeline.py); meanwhile the other threads fetch, wait on the database or send alerts.
-# A Celery pool process has one thread: the lock is always free there.
+# One thread at a time does an article's CPU work: claims it, cleans and fingerprints its page, and
+# runs its transaction. Embedded mode's threads would otherwise pass the interpreter lock back
+# and forth between cores in the middle of an article, which cost 5-10% more CPU per article for
+# no more throughput (bench/pipeline.py); meanwhile the other threads fetch pages, send alerts or
+# poll feeds. It is never taken inside a transaction (no thread holds a database lock while it
+# waits for this one). A Celery pool process has one thread: the lock is always free there.
 _CPU_STAGES = threading.Lock()
 
 
@@ -214,7 +215,7 @@ def process_article(article_id: int, *, ctx: Context, token: str | None = None) 
     """
     s = ctx.settings
     now = utcnow()
-    with session_scope(s.database_url) as session:
+    with _CPU_STAGES, session_scope(s.database_url) as session:
         claim = article_store.claim_article(
             session=session, article_id=article_id, now=now, lease=s.stuck_after, token=token
         )
@@ -295,42 +296,10 @@ def process_article(article_id: int, *, ctx: Context, token: str | None = None) 
     article = article_store.Processed(
         id=article_id, feed_id=feed_id, url=url, feed_title=feed_title, processed_at=now, **cleaned
     )
-    with _CPU_STAGES:  # CPU only: done before the transaction takes its locks
-        prepared = prepare(article)
     try:
-        with session_scope(s.database_url) as session:
-            # (before the story's locks; the ids go on the row, with the rest of the article)
-            topic_ids = match_topics(session=session, article=article, matcher=ctx.matcher)
-            assignment = assign_story(
-                session=session,
-                article=article,
-                now=now,
-                window_days=s.dedup_window_days,
-                prepared=prepared,
-                pending=True,
-            )
-            if not article_store.complete_article(
-                session=session,
-                article_id=article_id,
-                now=now,
-                **cleaned,
-                html=result.html,
-                authors=", ".join(result.authors)[:1024] or None,
-                image_url=result.image_url,
-                extraction_method=result.method,
-                story_id=assignment.story_id,
-                content_hash=prepared.content_hash,
-                topic_ids=topic_ids or None,
-            ):
-                raise _ClaimLost
-            deliveries = tag_article(
-                session=session,
-                article=article,
-                story_id=assignment.story_id,
-                topic_ids=topic_ids,
-                now=now,
-                inline=ctx.sends_inline,
-            )
+        with _CPU_STAGES:  # never taken inside a transaction (see _CPU_STAGES)
+            prepared = prepare(article)
+            assignment, deliveries = _store(ctx, article, prepared, result, cleaned, now)
     except _ClaimLost:
         return None  # its lease ran out and another worker took it: nothing of ours is kept
     extra.update(story_id=assignment.story_id, joined=assignment.matched > 0)
@@ -341,6 +310,45 @@ def process_article(article_id: int, *, ctx: Context, token: str | None = None) 
     log.info("processed", extra={**extra, "method": result.method, "wire": result.wire_source})
     delivery.send_new(deliveries, ctx=ctx)
     return "processed"
+
+
+def _store(ctx: Context, article, prepared, result, cleaned: dict, now):  # noqa: ANN001, ANN202
+    """The article's transaction: its topics, its story, its row and the alerts it calls for
+    (raises _ClaimLost, rolled back, when the article is no longer ours)."""
+    with session_scope(ctx.settings.database_url) as session:
+        # (before the story's locks; the ids go on the row, with the rest of the article)
+        topic_ids = match_topics(session=session, article=article, matcher=ctx.matcher)
+        assignment = assign_story(
+            session=session,
+            article=article,
+            now=now,
+            window_days=ctx.settings.dedup_window_days,
+            prepared=prepared,
+            pending=True,
+        )
+        if not article_store.complete_article(
+            session=session,
+            article_id=article.id,
+            now=now,
+            **cleaned,
+            html=result.html,
+            authors=", ".join(result.authors)[:1024] or None,
+            image_url=result.image_url,
+            extraction_method=result.method,
+            story_id=assignment.story_id,
+            content_hash=prepared.content_hash,
+            topic_ids=topic_ids or None,
+        ):
+            raise _ClaimLost
+        deliveries = tag_article(
+            session=session,
+            article=article,
+            story_id=assignment.story_id,
+            topic_ids=topic_ids,
+            now=now,
+            inline=ctx.sends_inline,
+        )
+    return assignment, deliveries
 
 
 class _ClaimLost(Exception):
