@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import os
 import socket
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -86,7 +87,18 @@ class AddressPolicy:
         return blocked_reason(bare)
 
 
-_dns = ThreadPoolExecutor(max_workers=8, thread_name_prefix="wirewatch-dns")
+def _dns_pool() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=8, thread_name_prefix="wirewatch-dns")
+
+
+def _renew_dns_pool() -> None:
+    """A forked child has none of its parent's pool threads: lookups would wait forever."""
+    global _dns
+    _dns = _dns_pool()
+
+
+_dns = _dns_pool()
+os.register_at_fork(after_in_child=_renew_dns_pool)
 
 
 def resolve_checked(
