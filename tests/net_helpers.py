@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import socket
 import ssl
+import subprocess
 import threading
 import time
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 Handler = Callable[[BaseHTTPRequestHandler], None]
 
@@ -18,6 +20,7 @@ class RawServer:
     def __init__(self, host: str = "127.0.0.1", *, tls: ssl.SSLContext | None = None) -> None:
         self.routes: dict[str, Handler] = {}
         self.requests: list[tuple[str, str, dict[str, str], bytes]] = []
+        self.hangups: list[int] = []  # client ports whose connection has ended
         outer = self
 
         class _Handler(BaseHTTPRequestHandler):
@@ -39,6 +42,10 @@ class RawServer:
                     self.close_connection = True
 
             do_GET = do_POST = do_HEAD = _dispatch  # noqa: N815
+
+            def finish(self) -> None:
+                super().finish()
+                outer.hangups.append(self.client_address[1])
 
             def log_message(self, *args: object) -> None:
                 pass
@@ -104,3 +111,15 @@ def trickle(request: BaseHTTPRequestHandler, every: float = 0.05) -> None:
         request.wfile.write(b"x")
         request.wfile.flush()
         time.sleep(every)
+
+
+def self_signed(folder: Path, name: str) -> tuple[Path, Path]:
+    """(certificate, key) files of a self-signed certificate for the DNS name `name`."""
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+         "-subj", f"/CN={name}", "-addext", f"subjectAltName=DNS:{name}",
+         "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True,
+    )
+    return cert, key

@@ -6,15 +6,13 @@ import ipaddress
 import shutil
 import socket
 import ssl
-import subprocess
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.net_helpers import RawServer, reply
+from tests.net_helpers import RawServer, reply, self_signed
 from wirewatch.errors import BlockedAddressError, FetchError
 from wirewatch.net import AddressPolicy, Gate, blocked_reason, check_url, fetch, host_key
 from wirewatch.net.guard import resolve_checked
@@ -191,15 +189,9 @@ def tls_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[RawSe
     """An HTTPS server on 127.0.0.2 with a self-signed certificate for feed.test."""
     if shutil.which("openssl") is None:
         pytest.skip("openssl command not found")
-    folder: Path = tmp_path_factory.mktemp("tls")
-    subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-         "-subj", "/CN=feed.test", "-addext", "subjectAltName=DNS:feed.test",
-         "-keyout", str(folder / "key.pem"), "-out", str(folder / "cert.pem")],
-        check=True, capture_output=True,
-    )
+    cert, key = self_signed(tmp_path_factory.mktemp("tls"), "feed.test")
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(folder / "cert.pem", folder / "key.pem")
+    context.load_cert_chain(cert, key)
     names: list = []
     context.sni_callback = lambda sock, name, ctx: names.append(name)
     server = RawServer("127.0.0.2", tls=context)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import gzip
+import http.client
+import ssl
 import zlib
 from email.utils import formatdate
 
@@ -13,6 +15,7 @@ import pytest
 from wirewatch.errors import FetchError
 from wirewatch.net import cache_lifetime, host_key, outcome_error, parse_retry_after
 from wirewatch.net.decode import BodyDecoder, DecodeError
+from wirewatch.net.transport import ProtocolError
 
 NOW = 1_700_000_000.0
 
@@ -39,14 +42,24 @@ def test_success_statuses_are_not_errors(status: int) -> None:
 
 
 @pytest.mark.parametrize(
-    ("exc", "permanent"),
-    [(httpx.ConnectTimeout("t"), False), (httpx.ReadTimeout("t"), False),
-     (httpx.ConnectError("refused"), False), (httpx.RemoteProtocolError("bad"), False),
-     (DecodeError("bad gzip"), False), (FetchError("x", permanent=True), True)],
+    ("exc", "permanent", "says"),
+    [(TimeoutError("timed out"), False, "request timed out: timed out"),
+     (ConnectionRefusedError(111, "Connection refused"), False, "Connection refused"),
+     (ConnectionResetError(104, "Connection reset by peer"), False, "reset"),
+     (ssl.SSLCertVerificationError("certificate verify failed"), False, "verify failed"),
+     (http.client.RemoteDisconnected("closed unanswered"), False, "failed: closed unanswered"),
+     (http.client.BadStatusLine("GARBAGE\r\n"), False, "status line 'GARBAGE'"),
+     (http.client.LineTooLong("header line"), False, "header line"),
+     (http.client.IncompleteRead(b""), False, "chunked body malformed or cut short"),
+     (ProtocolError("invalid Content-Length"), False, "invalid Content-Length"),
+     (DecodeError("bad gzip"), False, "bad gzip"),
+     (FetchError("x", permanent=True), True, "x"),
+     (ValueError("unforeseen"), True, "unforeseen")],
 )
-def test_exceptions_map_once(exc: BaseException, permanent: bool) -> None:
+def test_exceptions_map_once(exc: BaseException, permanent: bool, says: str) -> None:
     error = outcome_error("http://x.example/", exc=exc)
     assert error is not None and error.permanent is permanent
+    assert says in str(error)
 
 
 def test_retry_after_on_429_and_503_is_parsed_and_capped() -> None:

@@ -2,25 +2,31 @@
 
 from __future__ import annotations
 
+import http.client
+import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-import httpcore
 import httpx
 
 from wirewatch.errors import FetchError
 from wirewatch.net.decode import ACCEPT_ENCODING, BodyDecoder, DecodeError
 from wirewatch.net.guard import AddressPolicy, resolve_checked
 from wirewatch.net.outcomes import REDIRECT_STATUSES, outcome_error
-from wirewatch.net.transport import client_for, total_deadline
+from wirewatch.net.pool import exchange
+from wirewatch.net.transport import body_chunks, total_deadline
 from wirewatch.net.urls import parse_url
 from wirewatch.settings import Settings
 
-# Headers the gate or httpx set; a caller's value could misroute the request or break framing.
+# Headers the gate sets; a caller's value could misroute the request or break framing.
 _GATE_OWNED = ("host", "content-length", "transfer-encoding", "connection", "te")
 # Headers that must not follow a redirect to another origin.
 _ORIGIN_BOUND = ("authorization", "cookie", "proxy-authorization")
+_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9a-z-]+")
+_METHOD = re.compile(r"[A-Z]+")
+# Line breaks would end the header early (a caller's value could smuggle in another header).
+_UNSENDABLE = re.compile(r"[^\t\x20-\x7e\x80-\xff]")
 
 
 @dataclass(frozen=True)
@@ -113,12 +119,15 @@ class Gate:
         started = time.monotonic()
         if max_bytes < 1:
             raise ValueError("max_bytes must be positive")
+        if not _METHOD.fullmatch(method):
+            raise ValueError(f"invalid HTTP method {method!r}")
         current = parse_url(url)
-        request_headers = httpx.Headers(dict(headers or {}))
+        request_headers = {name.lower(): value for name, value in (headers or {}).items()}
         for name in _GATE_OWNED:
             request_headers.pop(name, None)
         request_headers["user-agent"] = settings.user_agent
         request_headers["accept-encoding"] = ACCEPT_ENCODING
+        request_headers["connection"] = "keep-alive"
         if accept:
             request_headers["accept"] = accept
         request_headers.setdefault("accept", "*/*")
@@ -126,29 +135,31 @@ class Gate:
             request_headers["if-none-match"] = etag
         if last_modified:
             request_headers["if-modified-since"] = last_modified
+        _check_headers(url, request_headers)
         seen = {str(current)}
         with total_deadline(settings.total_timeout) as deadline:
             for _hop in range(settings.max_redirects + 1):
-                client = client_for(self.policy, (current.scheme, current.host, current.port))
-                status, response_headers, content = self._exchange(
-                    client, method, current, request_headers, body, max_bytes, deadline
+                where = str(current)
+                sent = {"host": current.netloc.decode("ascii"), **request_headers}
+                status, headers_in, content = self._exchange(
+                    method, current, where, sent, body, max_bytes, deadline
                 )
                 if status not in REDIRECT_STATUSES:
                     error = outcome_error(
-                        str(current), status=status, headers=response_headers,
+                        where, status=status, headers=headers_in,
                         retry_after_cap=settings.retry_after_cap,
                     )
                     if error is not None:
                         raise error
                     return Response(
-                        url=str(current), status=status, headers=response_headers,
+                        url=where, status=status, headers=headers_in,
                         content=content, not_modified=status == 304,
                         elapsed=time.monotonic() - started,
                     )
                 if not follow_redirects:
                     raise FetchError(f"{current}: redirect not followed (HTTP {status})",
                                      permanent=False, status=status)
-                target = self._redirect_target(current, status, response_headers)
+                target = self._redirect_target(current, status, headers_in)
                 if str(target) in seen:
                     raise FetchError(f"{url}: redirect loop at {target}", permanent=True,
                                      status=status)
@@ -182,42 +193,47 @@ class Gate:
 
     def _exchange(
         self,
-        client: httpx.Client,
         method: str,
         url: httpx.URL,
-        headers: httpx.Headers,
+        where: str,
+        headers: Mapping[str, str],
         body: bytes | None,
         max_bytes: int,
         deadline: float,
     ) -> tuple[int, httpx.Headers, bytes]:
         """One request/response; the body is read only for 2xx and capped after decoding."""
         settings = self.settings
-        timeout = httpx.Timeout(
-            connect=settings.connect_timeout, read=settings.read_timeout,
-            write=settings.read_timeout, pool=settings.connect_timeout,
-        )
         try:
-            request = client.build_request(method, url, headers=headers, content=body,
-                                           timeout=timeout)
-            response = client.send(request, stream=True)
-            try:
-                status, response_headers = response.status_code, response.headers
+            with exchange(
+                self.policy, url, method, headers, body,
+                connect_timeout=settings.connect_timeout, read_timeout=settings.read_timeout,
+            ) as response:
+                status, headers_in = response.status, response.headers
                 if not 200 <= status < 300 or method == "HEAD":
                     _drain(response)
-                    return status, response_headers, b""
-                return status, response_headers, _read_capped(response, str(url), max_bytes)
-            finally:
-                response.close()
+                    return status, headers_in, b""
+                return status, headers_in, _read_capped(response, where, max_bytes)
         except FetchError:
             raise
-        except (httpx.HTTPError, httpcore.NetworkError, httpcore.TimeoutException,
-                httpcore.ProtocolError, DecodeError, OSError) as exc:
+        except (http.client.HTTPException, DecodeError, OSError) as exc:
             late = time.monotonic() >= deadline - 0.01
             error = outcome_error(
-                str(url), exc=exc, total_timeout=settings.total_timeout if late else None
+                where, exc=exc, total_timeout=settings.total_timeout if late else None
             )
             assert error is not None
             raise error from exc
+
+
+def _check_headers(url: str, headers: Mapping[str, str]) -> None:
+    """Refuse, for good, a header that cannot be sent as given."""
+    for name, value in headers.items():
+        if not _TOKEN.fullmatch(name):
+            raise FetchError(f"{url}: invalid request header name {name!r}", permanent=True)
+        if _UNSENDABLE.search(value):
+            raise FetchError(
+                f"{url}: request header {name} contains a line break, a control character or a "
+                f"character beyond Latin-1: {value[:100]!r}", permanent=True,
+            )
 
 
 # A body we do not need (304, errors, HEAD) is still read when it is this small, so that the
@@ -225,37 +241,35 @@ class Gate:
 DRAIN_MAX = 64 * 1024
 
 
-def _drain(response: httpx.Response) -> None:
-    length = response.headers.get("content-length", "")
-    if response.status_code not in (204, 304) and not (
-        length.isdigit() and int(length) <= DRAIN_MAX
-    ):
+def _drain(response: http.client.HTTPResponse) -> None:
+    if response.length is None or response.length > DRAIN_MAX:
         return  # unknown or large: closing the connection is cheaper than reading it
     try:
-        for _ in response.iter_raw():
+        for _ in body_chunks(response):
             pass
-    except (httpx.HTTPError, httpcore.NetworkError, httpcore.TimeoutException,
-            httpcore.ProtocolError, OSError):
+    except (http.client.HTTPException, OSError):
         pass  # the status is what we came for; the connection is simply not reused
 
 
-def _read_capped(response: httpx.Response, url: str, max_bytes: int) -> bytes:
+def _read_capped(response: http.client.HTTPResponse, url: str, max_bytes: int) -> bytes:
     """The decoded body, refusing it as soon as it passes `max_bytes`."""
     too_large = FetchError(f"{url}: response larger than {max_bytes} bytes", permanent=True,
-                           status=response.status_code)
-    decoder = BodyDecoder(response.headers.get("content-encoding"))
-    declared = response.headers.get("content-length", "")
-    encoded = response.headers.get("content-encoding")
-    if declared.isdigit() and not encoded and int(declared) > max_bytes:
+                           status=response.status)
+    encoding = response.headers.get("content-encoding")
+    decoder = BodyDecoder(encoding)
+    if not encoding and response.length is not None and response.length > max_bytes:
         raise too_large
-    body = bytearray()
-    for raw in response.iter_raw(chunk_size=64 * 1024):
+    pieces: list[bytes] = []
+    size = 0
+    for raw in body_chunks(response):
         for piece in decoder.feed(raw):
-            body += piece
-            if len(body) > max_bytes:
+            pieces.append(piece)
+            size += len(piece)
+            if size > max_bytes:
                 raise too_large
     for piece in decoder.finish():
-        body += piece
-        if len(body) > max_bytes:
+        pieces.append(piece)
+        size += len(piece)
+        if size > max_bytes:
             raise too_large
-    return bytes(body)
+    return b"".join(pieces)

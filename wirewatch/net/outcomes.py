@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import http.client
 import re
 import time
 from collections.abc import Mapping
 from datetime import UTC
 from email.utils import parsedate_to_datetime
 
-import httpcore
 import httpx
 
 from wirewatch.errors import FetchError
@@ -16,10 +16,9 @@ from wirewatch.net.decode import DecodeError
 
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 _TRANSIENT_4XX = frozenset({408, 425, 429})
-_TRANSIENT_EXCEPTIONS = (
-    httpx.TransportError, httpcore.NetworkError, httpcore.TimeoutException,
-    httpcore.ProtocolError, DecodeError, OSError,
-)
+# Timeouts, refused or reset connections, TLS failures (all OSError), and answers that break
+# HTTP/1.1 (http.client's BadStatusLine, LineTooLong, IncompleteRead; transport.ProtocolError).
+_TRANSIENT_EXCEPTIONS = (http.client.HTTPException, DecodeError, OSError)
 
 
 def outcome_error(
@@ -41,12 +40,12 @@ def outcome_error(
     if exc is not None:
         if isinstance(exc, FetchError):
             return exc
-        timed_out = isinstance(exc, httpx.TimeoutException | httpcore.TimeoutException)
+        timed_out = isinstance(exc, TimeoutError)
         if timed_out and total_timeout is not None:
             return FetchError(f"{url}: request timed out: total timeout of {total_timeout:g}s "
                               "exceeded", permanent=False)
         kind = "timed out" if timed_out else "failed"
-        detail = str(exc) or type(exc).__name__
+        detail = _detail(exc)
         if isinstance(exc, _TRANSIENT_EXCEPTIONS):
             return FetchError(f"{url}: request {kind}: {detail}", permanent=False)
         return FetchError(f"{url}: request failed: {detail}", permanent=True)
@@ -63,6 +62,15 @@ def outcome_error(
             f"{url}: HTTP {status}", permanent=False, status=status, retry_after=retry_after
         )
     return FetchError(f"{url}: HTTP {status}", permanent=True, status=status)
+
+
+def _detail(exc: BaseException) -> str:
+    """What went wrong, in words: some of http.client's messages are a bare repr."""
+    if isinstance(exc, http.client.BadStatusLine) and not isinstance(exc, ConnectionError):
+        return f"not an HTTP response: status line {exc.line.strip()[:100]!r}"
+    if isinstance(exc, http.client.IncompleteRead):  # raised for chunked bodies only
+        return "chunked body malformed or cut short"
+    return str(exc) or type(exc).__name__
 
 
 def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:

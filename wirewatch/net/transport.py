@@ -1,26 +1,29 @@
-"""Guarded transport: connects only to the address the guard checked, within one total deadline.
+"""Guarded HTTP/1.1 connections: only to the addresses the guard checked, within one deadline.
 
-httpx resolves and connects inside httpcore's network backend, so the guard lives there: the
-backend resolves the host once, checks every address, and connects to one of those very
-addresses (no second lookup, no DNS-rebinding window). The Host header, TLS SNI and certificate
-verification still use the hostname, because httpcore passes the URL's host to TLS as usual.
+A connection resolves its host once, checks every address, and connects to one of those very
+addresses (no second lookup, no DNS-rebinding window); TLS still names and verifies the hostname
+(SNI). Every socket read and write is bounded by the read timeout and by what is left of the
+thread's total deadline, so a server trickling bytes cannot hold a request longer.
+
+Bodies are read by the standard library's http.client (Content-Length, chunked, read to close):
+httpx, httpcore and h11 took three times its CPU per request. The request head and the response's
+status line and header fields are written and read here, with h11's rules: http.client parses
+headers through the email package, slowly, and takes a header block cut short by EOF as whole.
 """
 
 from __future__ import annotations
 
 import functools
-import os
+import http.client
+import re
 import socket
 import ssl
 import threading
 import time
-from collections import OrderedDict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from http.cookiejar import CookieJar, DefaultCookiePolicy
 from typing import Any
 
-import httpcore
 import httpx
 
 from wirewatch.net.guard import AddressPolicy, resolve_checked
@@ -40,155 +43,253 @@ def total_deadline(seconds: float) -> Iterator[float]:
         _local.deadline = previous
 
 
-def _bounded(timeout: float | None, exc: type[Exception]) -> float | None:
-    """`timeout` shortened to what is left of the deadline; raises `exc` once it has passed."""
+def _bounded(timeout: float | None) -> float | None:
+    """`timeout` shortened to what is left of the deadline; raises once it has passed."""
     deadline = getattr(_local, "deadline", None)
     if deadline is None:
         return timeout
     left = deadline - time.monotonic()
     if left <= 0:
-        raise exc("total timeout exceeded")
+        raise TimeoutError("total timeout exceeded")
     return left if timeout is None else min(timeout, left)
 
 
-class _DeadlineStream(httpcore.NetworkStream):
-    """A network stream whose every read, write and handshake respects the thread's deadline."""
+class _DeadlineIO:
+    """Socket reads and writes, each bounded by `io_timeout` and the thread's deadline.
 
-    def __init__(self, inner: httpcore.NetworkStream) -> None:
-        self._inner = inner
+    `received` counts the bytes read, so that a failed request can tell whether any answer came.
+    """
 
-    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        return self._inner.read(max_bytes, _bounded(timeout, httpcore.ReadTimeout))
+    io_timeout: float | None = None
+    received = 0
 
-    def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        self._inner.write(buffer, _bounded(timeout, httpcore.WriteTimeout))
+    def _arm(self) -> None:
+        timeout = _bounded(self.io_timeout)
+        if timeout != self.gettimeout():  # type: ignore[attr-defined]
+            self.settimeout(timeout)  # type: ignore[attr-defined]
 
-    def close(self) -> None:
-        self._inner.close()
+    def recv_into(self, *args: Any) -> int:
+        self._arm()
+        count = super().recv_into(*args)  # type: ignore[misc]
+        self.received += count
+        return count
 
-    def start_tls(
-        self, ssl_context: Any, server_hostname: str | None = None, timeout: float | None = None
-    ) -> httpcore.NetworkStream:
-        bounded = _bounded(timeout, httpcore.ConnectTimeout)
-        return _DeadlineStream(self._inner.start_tls(ssl_context, server_hostname, bounded))
-
-    def get_extra_info(self, info: str) -> Any:
-        return self._inner.get_extra_info(info)
+    def sendall(self, data: bytes) -> None:
+        view = memoryview(data)
+        while view:
+            self._arm()
+            view = view[self.send(view) :]  # type: ignore[attr-defined]
 
 
-class GuardedBackend(httpcore.NetworkBackend):
-    """httpcore network backend that resolves, checks, then connects to the checked address."""
+class _Socket(_DeadlineIO, socket.socket):
+    pass
 
-    def __init__(self, policy: AddressPolicy) -> None:
-        self._policy = policy
-        self._plain = httpcore.SyncBackend()
 
-    def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,
-        local_address: str | None = None,
-        socket_options: Iterable[Any] | None = None,
-    ) -> httpcore.NetworkStream:
-        try:
-            addresses = resolve_checked(
-                host, port, policy=self._policy,
-                timeout=_bounded(timeout, httpcore.ConnectTimeout),
-            )
-        except TimeoutError as exc:
-            raise httpcore.ConnectTimeout(str(exc)) from None
-        except socket.gaierror as exc:
-            raise httpcore.ConnectError(f"cannot resolve {host}: {exc.strerror or exc}") from None
-        last: Exception | None = None
-        for _family, ip in addresses:
-            try:
-                stream = self._plain.connect_tcp(
-                    ip, port, _bounded(timeout, httpcore.ConnectTimeout),
-                    local_address, socket_options,
-                )
-            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
-                last = exc
-                continue
-            return _DeadlineStream(stream)
-        assert last is not None
-        raise last
-
-    def connect_unix_socket(self, *args: Any, **kwargs: Any) -> httpcore.NetworkStream:
-        raise httpcore.ConnectError("unix sockets are not reachable through the gate")
-
-    def sleep(self, seconds: float) -> None:
-        time.sleep(seconds)
+class _TLSSocket(_DeadlineIO, ssl.SSLSocket):
+    pass
 
 
 @functools.cache
 def _ssl_context() -> ssl.SSLContext:
-    """One verifying TLS context (certifi roots) for all clients; loading it costs ~0.1 s."""
-    return httpx.create_ssl_context(trust_env=False)
+    """One verifying TLS context (certifi roots) for all connections; loading it costs ~0.1 s."""
+    context = httpx.create_ssl_context(trust_env=False)
+    context.set_alpn_protocols(["http/1.1"])
+    context.sslsocket_class = _TLSSocket
+    return context
 
 
-class GuardedTransport(httpx.HTTPTransport):
-    """httpx transport with the guarded backend, no proxies and no environment configuration."""
+class GuardedConnection:
+    """One keep-alive HTTP/1.1 connection to one origin, dialled through the address guard."""
 
-    def __init__(self, policy: AddressPolicy) -> None:
-        super().__init__(verify=_ssl_context(), trust_env=False)
-        # httpx has no public argument for a network backend; its transport keeps the httpcore
-        # pool in `_pool`, so the pool is rebuilt here with the guarded backend (httpx 0.28).
-        # Fail loudly if that ever changes: an unused pool would mean an unguarded client.
-        if not isinstance(getattr(self, "_pool", None), httpcore.ConnectionPool):
-            raise RuntimeError("httpx.HTTPTransport has no `_pool`: cannot install the guard")
-        self._pool.close()
-        self._pool = httpcore.ConnectionPool(
-            ssl_context=_ssl_context(),
-            max_connections=100,
-            max_keepalive_connections=20,
-            keepalive_expiry=5.0,
-            network_backend=GuardedBackend(policy),
+    def __init__(self, policy: AddressPolicy, url: httpx.URL) -> None:
+        self.policy = policy
+        self.tls = url.scheme == "https"
+        self.host = url.raw_host.decode("ascii")
+        self.port = url.port or (443 if self.tls else 80)
+        self.sock: _Socket | _TLSSocket | None = None
+        self.connect_timeout: float | None = None
+        self.io_timeout: float | None = None
+
+    def set_timeouts(self, *, connect: float, io: float) -> None:
+        self.connect_timeout, self.io_timeout = connect, io
+        if self.sock is not None:
+            self.sock.io_timeout = io
+
+    def request(
+        self, method: str, target: str, headers: Mapping[str, str], body: bytes | None
+    ) -> http.client.HTTPResponse:
+        """Send one request (names and values already checked); the response, its status line
+        and header fields read."""
+        if self.sock is None:
+            self.sock = self._connect()
+        head = [f"{method} {target} HTTP/1.1"]
+        head += [f"{name}: {value}" for name, value in headers.items()]
+        if body is not None or method in ("POST", "PUT", "PATCH"):
+            head.append(f"content-length: {len(body or b'')}")
+        head.append("\r\n")
+        data = "\r\n".join(head).encode("latin-1")
+        self.sock.sendall(data + body if body else data)  # one write: no Nagle/delayed-ACK wait
+        response = _Response(self.sock, method=method)
+        try:
+            response.begin()
+        except BaseException:
+            response.close()
+            raise
+        return response
+
+    def close(self) -> None:
+        if self.sock is not None:
+            self.sock.close()
+            self.sock = None
+
+    def _connect(self) -> _Socket | _TLSSocket:
+        try:
+            addresses = resolve_checked(
+                self.host, self.port, policy=self.policy, timeout=_bounded(self.connect_timeout)
+            )
+        except socket.gaierror as exc:
+            raise OSError(f"cannot resolve {self.host}: {exc.strerror or exc}") from None
+        sock = self._dial(addresses)
+        try:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            if self.tls:
+                sock.settimeout(_bounded(self.connect_timeout))  # bounds the whole handshake
+                sock = _ssl_context().wrap_socket(sock, server_hostname=self.host)
+        except BaseException:
+            sock.close()
+            raise
+        sock.io_timeout = self.io_timeout
+        return sock
+
+    def _dial(self, addresses: list[tuple[int, str]]) -> _Socket:
+        """A socket connected to the first checked address that answers."""
+        last: OSError | None = None
+        for family, ip in addresses:
+            sock = _Socket(family, socket.SOCK_STREAM)
+            try:
+                sock.settimeout(_bounded(self.connect_timeout))
+                sock.connect((ip, self.port))
+            except OSError as exc:
+                sock.close()
+                last = exc
+                continue
+            return sock
+        assert last is not None
+        raise last
+
+
+class ProtocolError(http.client.HTTPException):
+    """The server's answer breaks HTTP/1.1: framing, header syntax or version."""
+
+
+MAX_LINE = 64 * 1024
+MAX_HEADERS_SIZE = 128 * 1024
+_STATUS_LINE = re.compile(rb"HTTP/1\.([0-9]) ([1-9][0-9]{2})(?: ([^\r\n]*))?\r?\n")
+_VALUE = rb"((?:[\x21-\x7e\x80-\xff]+(?:[ \t]+[\x21-\x7e\x80-\xff]+)*)?)[ \t]*\r?\n"
+_FIELD = re.compile(rb"([!#$%&'*+.^_`|~0-9A-Za-z-]+):[ \t]*" + _VALUE)
+_FOLDED = re.compile(rb"[ \t]+" + _VALUE)
+
+
+class _Response(http.client.HTTPResponse):
+    """http.client's response, its head read with h11's rules: informational (1xx) answers
+    skipped; a cut or malformed status line or header block, conflicting Content-Length and
+    transfer codings other than chunked refused. `headers` is an httpx.Headers."""
+
+    def begin(self) -> None:
+        minor, status, reason = self._status_line()
+        while 100 <= status < 200 and status != 101:
+            self._fields()
+            minor, status, reason = self._status_line()
+        self.code = self.status = status
+        self.reason = reason
+        self.version = 10 if minor == 0 else 11
+        fields = self._fields()
+        self.headers = self.msg = httpx.Headers(fields)
+        self.chunked, self.length, keep_alive = _framing(fields)
+        self.chunk_left = None
+        if status in (101, 204, 304) or self._method == "HEAD":  # no body, whatever the headers
+            self.chunked, self.length = False, 0
+        self.will_close = not (keep_alive and minor == 1 and status != 101) or (
+            not self.chunked and self.length is None
         )
 
+    def _status_line(self) -> tuple[int, int, str]:
+        line = self.fp.readline(MAX_LINE + 1)
+        if not line:
+            raise http.client.RemoteDisconnected(
+                "the server closed the connection without answering"
+            )
+        if len(line) > MAX_LINE:
+            raise http.client.LineTooLong("status line")
+        match = _STATUS_LINE.fullmatch(line)
+        if match is None:
+            raise http.client.BadStatusLine(line.decode("latin-1"))
+        minor, status, reason = match.groups()
+        return int(minor), int(status), (reason or b"").decode("latin-1").strip()
 
-class _NoCookies(DefaultCookiePolicy):
-    def set_ok(self, cookie: Any, request: Any) -> bool:
-        return False
-
-    def return_ok(self, cookie: Any, request: Any) -> bool:
-        return False
-
-
-# Pooled clients kept per thread: one per (policy, origin), the most recently used first out.
-# httpcore's pool walks all of its connections on every request and every response close, so
-# one pool for every host cost as much as the request itself once a worker had talked to a few
-# dozen hosts; a pool per origin holds the connections to that origin alone.
-MAX_CLIENTS = 64
-
-
-def client_for(policy: AddressPolicy, origin: tuple[str, str, int | None]) -> httpx.Client:
-    """This thread's pooled client for `policy` and `origin` (scheme, host, port): pools never
-    mix policies, and each holds the keep-alive connections of one origin."""
-    clients: OrderedDict[tuple, httpx.Client] = _local.__dict__.setdefault(
-        "clients", OrderedDict()
-    )
-    key = (os.getpid(), policy, origin)
-    client = clients.get(key)
-    if client is not None:
-        clients.move_to_end(key)
-        return client
-    client = httpx.Client(
-        transport=GuardedTransport(policy),
-        trust_env=False,
-        follow_redirects=False,
-        cookies=CookieJar(policy=_NoCookies()),
-    )
-    clients[key] = client
-    while len(clients) > MAX_CLIENTS:
-        (pid, *_), evicted = clients.popitem(last=False)
-        if pid == key[0]:  # a forked parent's connections are the parent's to close
-            evicted.close()
-    return client
+    def _fields(self) -> list[tuple[bytes, bytes]]:
+        """The header fields up to the blank line; obsolete line folding joined with a space."""
+        fields: list[tuple[bytes, bytes]] = []
+        size = 0
+        while (line := self.fp.readline(MAX_LINE + 1)) not in (b"\r\n", b"\n"):
+            if len(line) > MAX_LINE:
+                raise http.client.LineTooLong("header line")
+            if not line.endswith(b"\n"):
+                raise ProtocolError("connection closed in the middle of the response headers")
+            size += len(line)
+            if size > MAX_HEADERS_SIZE:
+                raise ProtocolError(f"response headers longer than {MAX_HEADERS_SIZE // 1024} KiB")
+            folded = _FOLDED.fullmatch(line) if fields else None
+            if folded is not None:
+                name, value = fields[-1]
+                fields[-1] = (name, b"%s %s" % (value, folded[1]))
+                continue
+            field = _FIELD.fullmatch(line)
+            if field is None:
+                raise ProtocolError(f"malformed response header line {line[:100]!r}")
+            fields.append((field[1], field[2]))
+        return fields
 
 
-def close_clients() -> None:
-    """Close this thread's pooled clients (e.g. when a worker thread ends)."""
-    clients = _local.__dict__.pop("clients", OrderedDict())
-    for client in clients.values():
-        client.close()
+def _framing(fields: list[tuple[bytes, bytes]]) -> tuple[bool, int | None, bool]:
+    """(chunked, Content-Length, keep-alive) as h11 reads them; ProtocolError where they cannot
+    be trusted. HTTP/1.0 answers are never kept alive, as with h11."""
+    values: dict[bytes, list[bytes]] = {}
+    for name, value in fields:
+        key = name.lower()
+        if key in _FRAMING:
+            values.setdefault(key, []).append(value)
+    keep_alive = b"close" not in _tokens(values.get(b"connection"))
+    codings = values.get(b"transfer-encoding")
+    if codings:
+        if [coding.lower() for coding in codings] != [b"chunked"]:
+            raise ProtocolError(f"unsupported Transfer-Encoding {_text(codings)!r}")
+        return True, None, keep_alive
+    lengths = _tokens(values.get(b"content-length"))
+    if not lengths:
+        return False, None, keep_alive
+    length = lengths.pop()
+    if lengths or not length.isdigit():
+        raise ProtocolError(f"invalid Content-Length {_text(values[b'content-length'])!r}")
+    return False, int(length), keep_alive
+
+
+_FRAMING = frozenset({b"transfer-encoding", b"content-length", b"connection"})
+
+
+def _text(values: list[bytes]) -> str:
+    return b", ".join(values).decode("latin-1")
+
+
+def _tokens(values: list[bytes] | None) -> set[bytes]:
+    """The comma-separated tokens of a header's values, lower-cased."""
+    return {token.strip().lower() for value in values or () for token in value.split(b",")}
+
+
+def body_chunks(response: http.client.HTTPResponse, size: int = 256 * 1024) -> Iterator[bytes]:
+    """The raw body in chunks; a body cut short of its Content-Length is an error, not an end
+    (http.client's `read(size)` returns short bodies silently)."""
+    while chunk := response.read(size):
+        yield chunk
+    if response.length:
+        raise ProtocolError(f"connection closed {response.length} bytes before the end of the body")

@@ -19,7 +19,7 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def parse_url(url: str) -> httpx.URL:
-    """The URL as httpx will send it, or a permanent FetchError saying what is wrong with it.
+    """The URL as the gate will send it, or a permanent FetchError saying what is wrong with it.
     Valid URLs are remembered (the 4,096 most recent): every request and every webhook check
     parses its URL, and httpx.URL is immutable.
 
