@@ -233,6 +233,19 @@ HOSTILE = {
         b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n",
         "closed in the middle of the response headers",
     ),
+    # each fails in one pass of the header regexes: by backtracking, seconds per line
+    "header of blanks ending in a control character": (
+        b"HTTP/1.1 200 OK\r\nX-A: v\r\n" + b" " * 60_000 + b"\x01\r\nContent-Length: 2\r\n\r\nok",
+        "malformed response header line",
+    ),
+    "header value of blanks ending in a control character": (
+        b"HTTP/1.1 200 OK\r\nX-A:" + b" \t" * 30_000 + b"\x00\r\nContent-Length: 2\r\n\r\nok",
+        "malformed response header line",
+    ),
+    "control character in the reason phrase": (
+        b"HTTP/1.1 200 O\x00K\r\nContent-Length: 2\r\n\r\nok",
+        "not an HTTP response",
+    ),
     "header line without a colon": (
         b"HTTP/1.1 200 OK\r\nnot a header\r\nContent-Length: 2\r\n\r\nok",
         "malformed response header line b'not a header",

@@ -184,10 +184,13 @@ class ProtocolError(http.client.HTTPException):
 
 MAX_LINE = 64 * 1024
 MAX_HEADERS_SIZE = 128 * 1024
-_STATUS_LINE = re.compile(rb"HTTP/1\.([0-9]) ([1-9][0-9]{2})(?: ([^\r\n]*))?\r?\n")
-_VALUE = rb"((?:[\x21-\x7e\x80-\xff]+(?:[ \t]+[\x21-\x7e\x80-\xff]+)*)?)[ \t]*\r?\n"
-_FIELD = re.compile(rb"([!#$%&'*+.^_`|~0-9A-Za-z-]+):[ \t]*" + _VALUE)
-_FOLDED = re.compile(rb"[ \t]+" + _VALUE)
+# Possessive quantifiers throughout: a hostile line (64 KiB of spaces, then a control character)
+# must fail in one pass, not by backtracking over every way to split its whitespace (seconds
+# spent in the regex engine, holding the interpreter lock, beyond the reach of any deadline).
+_STATUS_LINE = re.compile(rb"HTTP/1\.([0-9]) ([1-9][0-9]{2})(?: ([\t\x20-\x7e\x80-\xff]*+))?\r?\n")
+_VALUE = rb"((?:[\x21-\x7e\x80-\xff]++(?:[ \t]++[\x21-\x7e\x80-\xff]++)*+)?+)[ \t]*+\r?\n"
+_FIELD = re.compile(rb"([!#$%&'*+.^_`|~0-9A-Za-z-]++):[ \t]*+" + _VALUE)
+_FOLDED = re.compile(rb"[ \t]++" + _VALUE)
 
 
 class _Response(http.client.HTTPResponse):
