@@ -1,4 +1,5 @@
-"""A raw local HTTP server for the gate's tests: every path is a function writing the reply."""
+"""A raw local HTTP server for the gate's tests (every path is a function writing the reply),
+and the gate's calls against it."""
 
 from __future__ import annotations
 
@@ -11,7 +12,32 @@ from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import pytest
+
+from wirewatch.errors import FetchError
+from wirewatch.net import Response, fetch
+from wirewatch.settings import Settings
+
 Handler = Callable[[BaseHTTPRequestHandler], None]
+
+SETTINGS = Settings(
+    allow_private_networks=True, connect_timeout=2, read_timeout=2, total_timeout=5,
+    retry_after_cap=600, user_agent="WirewatchTest/1.0 (+https://wirewatch.invalid/test)",
+)
+
+
+def get(server: RawServer, path: str, **kwargs: object) -> Response:
+    """`fetch` of the server's `path`, with SETTINGS and a 1 MiB cap unless given."""
+    kwargs.setdefault("settings", SETTINGS)
+    kwargs.setdefault("max_bytes", 1024 * 1024)
+    return fetch(server.url(path), **kwargs)  # type: ignore[arg-type]
+
+
+def fails(server: RawServer, path: str, **kwargs: object) -> FetchError:
+    """The FetchError that `get` raises."""
+    with pytest.raises(FetchError) as caught:
+        get(server, path, **kwargs)
+    return caught.value
 
 
 class RawServer:

@@ -13,15 +13,10 @@ from http.server import BaseHTTPRequestHandler
 import brotli
 import pytest
 
-from tests.net_helpers import RawServer, chunked_forever, reply, trickle
+from tests.net_helpers import SETTINGS, RawServer, chunked_forever, fails, get, reply, trickle
 from wirewatch.errors import FetchError
-from wirewatch.net import Response, fetch
-from wirewatch.settings import Settings
+from wirewatch.net import fetch
 
-SETTINGS = Settings(
-    allow_private_networks=True, connect_timeout=2, read_timeout=2, total_timeout=5,
-    retry_after_cap=600, user_agent="WirewatchTest/1.0 (+https://wirewatch.invalid/test)",
-)
 MiB = 1024 * 1024
 
 
@@ -30,18 +25,6 @@ def server() -> Iterator[RawServer]:
     server = RawServer("127.0.0.1")
     yield server
     server.close()
-
-
-def get(server: RawServer, path: str, **kwargs: object) -> Response:
-    kwargs.setdefault("settings", SETTINGS)
-    kwargs.setdefault("max_bytes", MiB)
-    return fetch(server.url(path), **kwargs)  # type: ignore[arg-type]
-
-
-def fails(server: RawServer, path: str, **kwargs: object) -> FetchError:
-    with pytest.raises(FetchError) as caught:
-        get(server, path, **kwargs)
-    return caught.value
 
 
 def test_200_with_user_agent_and_content_type(server: RawServer) -> None:

@@ -14,18 +14,9 @@ from http.server import BaseHTTPRequestHandler
 
 import pytest
 
-from tests.net_helpers import RawServer, reply, self_signed, trickle
+from tests.net_helpers import SETTINGS, RawServer, fails, get, reply, self_signed, trickle
 from wirewatch.errors import FetchError
-from wirewatch.net import AddressPolicy, Gate, Response, fetch, pool, transport
-from wirewatch.settings import Settings
-
-SETTINGS = Settings(
-    allow_private_networks=True,
-    connect_timeout=2,
-    read_timeout=2,
-    total_timeout=5,
-    user_agent="WirewatchTest/1.0 (+https://wirewatch.invalid/test)",
-)
+from wirewatch.net import AddressPolicy, Gate, fetch, pool, transport
 
 
 @pytest.fixture(scope="module")
@@ -40,18 +31,6 @@ def answer_port(r: BaseHTTPRequestHandler) -> None:
     """The client's port as the body (and a header, for bodiless answers): which connection."""
     port = str(r.client_address[1])
     reply(r, 200, port.encode(), {"X-Port": port})
-
-
-def get(server: RawServer, path: str, **kwargs: object) -> Response:
-    kwargs.setdefault("settings", SETTINGS)
-    kwargs.setdefault("max_bytes", 1024 * 1024)
-    return fetch(server.url(path), **kwargs)  # type: ignore[arg-type]
-
-
-def fails(server: RawServer, path: str, **kwargs: object) -> FetchError:
-    with pytest.raises(FetchError) as caught:
-        get(server, path, **kwargs)
-    return caught.value
 
 
 def port_of(server: RawServer) -> int:
