@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 # `run --once` leaves work that must wait longer than this (a host's Retry-After) pending in the
 # database, for the next run, instead of holding the run open.
 ONCE_MAX_DELAY = 30.0
+API_START_TIMEOUT = 10.0  # seconds the service waits for its API to listen before polling
 
 
 @dataclass
@@ -196,7 +197,15 @@ def start_api_thread(settings: Settings, dispatcher: Dispatcher | None = None): 
     from api.server import make_server
 
     server = make_server(settings, dispatcher=dispatcher)
-    threading.Thread(target=server.run, name="wirewatch-api", daemon=True).start()
+    thread = threading.Thread(target=server.run, name="wirewatch-api", daemon=True)
+    thread.start()
+    # Listening before the first poll: a WebSub hub verifies a subscription the moment it is
+    # asked, at this API, and one that finds no one listening gives up.
+    deadline = time.monotonic() + API_START_TIMEOUT
+    while not server.started and thread.is_alive() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    if not server.started:
+        log.error("the API did not start listening on %s:%s", settings.api_host, settings.api_port)
     return server
 
 
