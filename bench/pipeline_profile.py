@@ -112,8 +112,8 @@ STAGES = (
     ("worker.pipeline", "refresh_feed", "poll a feed", 0),
     ("worker.pipeline", "parse_feed", "parse the feed (feedparser): intrinsic", 1),
     ("worker.pipeline", "store_entries", "store new entries", 1),
-    ("worker.pipeline", "process_article", "process an article", 0),
-    ("storage.articles", "claim_article", "claim it", 1),
+    ("worker.pipeline", "process_articles", "process articles (in batches)", 0),
+    ("storage.articles", "claim_articles", "claim them (one statement a batch)", 1),
     ("worker.politeness", "check_page", "robots.txt and host state", 1),
     ("worker.pipeline", "fetch", "HTTP GET (feeds and pages)", 1),
     ("worker.pipeline", "extract_article", "clean the page: intrinsic", 1),
@@ -196,6 +196,7 @@ def _serial(settings):  # noqa: ANN001, ANN202
     handlers = {
         "poll": lambda feed_id: pipeline.refresh_feed(feed_id, ctx=ctx),
         "article": lambda article_id: pipeline.process_article(article_id, ctx=ctx),
+        "articles": lambda ids: pipeline.process_articles(ids, ctx=ctx),
         "deliver": lambda ids: delivery.deliver(ids, ctx=ctx),
     }
     return dispatcher, handlers
@@ -209,8 +210,11 @@ def _drain(settings, dispatcher, handlers) -> Counter:  # noqa: ANN001
     while dispatcher.jobs:
         kind, arg = dispatcher.jobs.popleft()
         counts[kind] += 1
-        if handlers[kind](arg) == "processed" and kind == "article":
+        outcome = handlers[kind](arg)
+        if kind == "article" and outcome == "processed":
             counts["processed"] += 1
+        elif kind == "articles":
+            counts["processed"] += outcome.count("processed")
     return counts
 
 
@@ -238,8 +242,10 @@ class SerialDispatcher:
         self.jobs.append(("article", article_id))
 
     def process_articles(self, article_ids: list[int]) -> None:
-        for article_id in article_ids:
-            self.jobs.append(("article", article_id))
+        from worker.dispatch import batches
+
+        for chunk in batches(article_ids):  # as embedded mode and Celery hand them out
+            self.jobs.append(("articles", chunk))
 
     def deliver(self, delivery_ids: list[int], *, delay: float = 0) -> None:
         self.jobs.append(("deliver", list(delivery_ids)))

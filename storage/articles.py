@@ -97,14 +97,30 @@ def claim_article(
     `token` names the unit of work (a Celery task id survives the task's retries), so a retry of
     the same task may take back the claim its interrupted attempt left behind.
     """
+    return claim_articles(
+        session=session, article_ids=[article_id], now=now, lease=lease, token=token
+    ).get(article_id)
+
+
+def claim_articles(
+    *,
+    session: Session,
+    article_ids: list[int],
+    now: datetime,
+    lease: int,
+    token: str | None = None,
+) -> dict[int, Claim]:
+    """`claim_article` for several articles in one statement: id -> claim, for those taken."""
+    if not article_ids:
+        return {}
     params = {
-        "article_id": article_id,
+        "ids": sorted(set(article_ids)),
         "now": now,
         "expired": now - timedelta(seconds=lease),
         "token": token,
     }
-    row = session.execute(_claim_statement(token is not None), params).first()
-    return Claim(*row) if row is not None else None
+    rows = session.execute(_claim_statement(token is not None), params).all()
+    return {row[0]: Claim(*row[1:]) for row in rows}
 
 
 # The statements every article runs are built once, with bound parameters: building one with
@@ -117,7 +133,7 @@ def _claim_statement(with_token: bool):  # noqa: ANN202
     return (
         update(Article.__table__)
         .where(
-            _A.id == bindparam("article_id"),
+            _A.id.in_(bindparam("ids", expanding=True)),
             (_A.state == ArticleState.pending.value)
             | ((_A.state == ArticleState.fetching.value) & reclaimable),
         )
@@ -128,6 +144,7 @@ def _claim_statement(with_token: bool):  # noqa: ANN202
             claim_token=bindparam("token"),
         )
         .returning(
+            _A.id,
             _A.url,
             _A.attempts,
             _A.feed_id,

@@ -1,12 +1,23 @@
-"""Distributed mode hands new articles out a few to a task; a task of several goes on past an
-article that hit a bug, and gives a transient error back to Celery to retry."""
+"""New articles go out a few at a time (a batch: a Celery task, or an embedded thread), claimed
+in one transaction and stored in one; one article's trouble never costs the others theirs, and a
+transient error is given back to Celery to retry."""
 
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import event, select
 from sqlalchemy.exc import OperationalError
 
+from storage.db import get_engine, session_scope
+from storage.models import Article, DedupKey, Delivery, Story
+from tests.conftest import make_settings
+from tests.support.feeds import article_page, rss
+from tests.support.wire import INDEPENDENT, republications
+from tests.test_alerts_flow import Receiver, add_feeds, setup_topic
+from tests.test_alerts_inline import Recorder
 from worker import dispatch, pipeline, tasks
+from worker.alerts import new_webhook_secret
+from worker.hostlimit import LocalHostLimiter
 
 
 def test_new_articles_go_out_a_few_to_a_task(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -22,26 +33,177 @@ def test_new_articles_go_out_a_few_to_a_task(monkeypatch: pytest.MonkeyPatch) ->
     assert sent == []
 
 
-def test_a_task_of_several_goes_on_past_a_bug(monkeypatch: pytest.MonkeyPatch) -> None:
-    done: list[int] = []
-
-    def process(article_id: int, *, ctx, token) -> str:  # noqa: ANN001
-        if article_id == 2:
-            raise ValueError("a bug")
-        done.append(article_id)
-        return "processed"
-
-    monkeypatch.setattr(pipeline, "process_article", process)
-    monkeypatch.setattr(tasks, "context", lambda: None)
-    tasks.process_articles.run([1, 2, 3])
-    assert done == [1, 3]
+def test_embedded_threads_take_new_articles_a_few_at_a_time() -> None:
+    taken: list[list[int]] = []
+    dispatcher = dispatch.ThreadDispatcher(2)
+    dispatcher.articles_handler = taken.append
+    dispatcher.process_articles(list(range(1, 10)))
+    assert dispatcher.wait_idle(timeout=10)
+    dispatcher.close()
+    per = dispatch.ARTICLES_PER_TASK
+    assert sorted(taken) == [list(range(1, 1 + per)), list(range(1 + per, 1 + 2 * per)), [9]]
 
 
-def test_a_transient_error_is_given_back_to_celery(monkeypatch: pytest.MonkeyPatch) -> None:
-    def process(article_id: int, *, ctx, token) -> str:  # noqa: ANN001
+def one_feed(server, db_url: str) -> list[int]:  # noqa: ANN001
+    """A feed of four new items: three copies of one wire story and an unrelated story; polled
+    (its articles pending, in feed order)."""
+    stories = [
+        *republications().items(),
+        ("own-desk", ("Geneva livestock pact agreed", INDEPENDENT)),
+    ]
+    items = []
+    for outlet, (headline, paragraphs) in stories:
+        link = server.route(
+            f"/batch/{outlet}.html",
+            article_page(headline, paragraphs, site=outlet),
+            headers={"Content-Type": "text/html"},
+        )
+        items.append({"title": headline, "link": link})
+    add_feeds(
+        db_url,
+        [
+            server.route(
+                "/batch/feed.xml", rss(items), headers={"Content-Type": "application/rss+xml"}
+            )
+        ],
+    )
+    ctx = context(db_url)
+    ids = pipeline.refresh_feed(1, ctx=ctx)
+    assert len(ids) == 4
+    return ids
+
+
+def context(db_url: str) -> pipeline.Context:
+    return pipeline.Context(
+        settings=make_settings(db_url), dispatcher=Recorder(), limiter=LocalHostLimiter(4)
+    )
+
+
+def rows(db_url: str) -> dict[int, Article]:
+    with session_scope(db_url) as s:
+        return {a.id: a for a in s.execute(select(Article)).scalars()}
+
+
+def test_a_batch_costs_three_transactions_and_loses_nothing(db_url, server) -> None:
+    receiver = Receiver(server, "/batch-hook")
+    setup_topic(db_url, "livestock OR animal", receiver.url, new_webhook_secret())
+    ids = one_feed(server, db_url)
+    commits: list[int] = []
+    engine = get_engine(db_url)
+    listener = lambda _conn: commits.append(1)  # noqa: E731
+    event.listen(engine, "commit", listener)
+    try:
+        outcomes = pipeline.process_articles(ids, ctx=context(db_url))
+    finally:
+        event.remove(engine, "commit", listener)
+    assert outcomes == ["processed"] * 4
+    # claimed in one, stored in one, the alerts sent recorded in one (per article: three each)
+    assert len(commits) == 3
+    articles = rows(db_url)
+    wire_story = {articles[i].story_id for i in ids[:3]}
+    assert len(wire_story) == 1 and articles[ids[3]].story_id not in wire_story
+    with session_scope(db_url) as s:
+        assert s.execute(select(Story.member_count).where(Story.id.in_(wire_story))).scalar() == 3
+        sent = s.execute(select(Delivery.state)).scalars().all()
+    assert sent == ["sent", "sent"], "one alert per story, not per copy"
+    assert len(receiver.calls) == 2
+
+
+def test_a_bug_in_one_article_leaves_the_others_done(
+    db_url, server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ids = one_feed(server, db_url)
+    real = pipeline.extract_article
+
+    def extract(html, *, url, **kwargs):  # noqa: ANN001, ANN003, ANN202
+        if "the-courier" in url:
+            raise ValueError("a bug in the cleaner")
+        return real(html, url=url, **kwargs)
+
+    monkeypatch.setattr(pipeline, "extract_article", extract)
+    assert pipeline.process_articles(ids, ctx=context(db_url)) == [
+        "processed",
+        None,
+        "processed",
+        "processed",
+    ]
+    # left claimed, for the sweep to hand out again when the claim runs out
+    assert rows(db_url)[ids[1]].state == "fetching"
+    # the sweep gives it back; alone, the error is the caller's (a Celery task, an embedded thread)
+    with session_scope(db_url) as s:
+        s.execute(Article.__table__.update().where(Article.id == ids[1]).values(state="pending"))
+    with pytest.raises(ValueError, match="a bug in the cleaner"):
+        pipeline.process_article(ids[1], ctx=context(db_url))
+
+
+@pytest.mark.parametrize("trouble", ["claim lost", "bug while storing"])
+def test_one_article_spoiling_the_batch_transaction_costs_only_itself(
+    db_url, server, monkeypatch: pytest.MonkeyPatch, trouble: str
+) -> None:
+    ids = one_feed(server, db_url)
+    victim = ids[2]
+    real_prepare, real_match = pipeline.prepare, pipeline.match_topics
+
+    def prepare(article):  # noqa: ANN001, ANN202
+        if article.id == victim and trouble == "claim lost":
+            # its claim ran out meanwhile: the sweep gave it back, another worker will take it
+            with session_scope(db_url) as s:
+                s.execute(
+                    Article.__table__.update().where(Article.id == victim).values(state="pending")
+                )
+        return real_prepare(article)
+
+    def match(*, article, **kwargs):  # noqa: ANN001, ANN003, ANN202
+        if article.id == victim and trouble == "bug while storing":
+            raise ValueError("a bug in the topic matcher")
+        return real_match(article=article, **kwargs)
+
+    monkeypatch.setattr(pipeline, "prepare", prepare)
+    monkeypatch.setattr(pipeline, "match_topics", match)
+    outcomes = pipeline.process_articles(ids, ctx=context(db_url))
+    assert outcomes == ["processed", "processed", None, "processed"]
+    articles = rows(db_url)
+    assert articles[victim].story_id is None and articles[victim].state == (
+        "fetching" if trouble == "bug while storing" else "pending"
+    )
+    with session_scope(db_url) as s:
+        keyed = set(s.execute(select(DedupKey.article_id)).scalars())
+        stories = s.execute(select(Story.member_count)).scalars().all()
+    assert keyed == set(ids) - {victim}, "nothing of the victim's is kept"
+    assert sorted(stories) == [1, 2]
+
+
+def test_a_transient_error_ends_the_batch_and_its_retry_finishes_it(
+    sqlite_url, server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ids = one_feed(server, sqlite_url)
+    real = pipeline.fetch
+    calls: list[str] = []
+
+    def fetch(url, **kwargs):  # noqa: ANN001, ANN003, ANN202
+        calls.append(url)
+        if len(calls) == 2:
+            raise OperationalError("SELECT 1", {}, Exception("server closed the connection"))
+        return real(url, **kwargs)
+
+    monkeypatch.setattr(pipeline, "fetch", fetch)
+    with pytest.raises(OperationalError):
+        pipeline.process_articles(ids, ctx=context(sqlite_url), token="task-1")
+    assert len(calls) == 2, "the batch ended there"
+    assert {a.state for a in rows(sqlite_url).values()} == {"fetching"}, "nothing stored"
+    # another task cannot take them; the same task, retried under its token, takes them back
+    assert pipeline.process_articles(ids, ctx=context(sqlite_url), token="task-2") == [None] * 4
+    outcomes = pipeline.process_articles(ids, ctx=context(sqlite_url), token="task-1")
+    assert outcomes == ["processed"] * 4
+
+
+def test_the_celery_task_gives_a_transient_error_back_to_celery(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def process(article_ids, *, ctx, token) -> list:  # noqa: ANN001
         raise OperationalError("SELECT 1", {}, Exception("server closed the connection"))
 
-    monkeypatch.setattr(pipeline, "process_article", process)
+    monkeypatch.setattr(pipeline, "process_articles", process)
     monkeypatch.setattr(tasks, "context", lambda: None)
     with pytest.raises(OperationalError):
         tasks.process_articles.run([1, 2])

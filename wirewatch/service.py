@@ -59,6 +59,7 @@ def embedded_dispatcher(settings: Settings, *, max_delay: float | None = None) -
     )
     dispatcher.poll_handler = lambda feed_id: pipeline.refresh_feed(feed_id, ctx=ctx)
     dispatcher.article_handler = lambda article_id: pipeline.process_article(article_id, ctx=ctx)
+    dispatcher.articles_handler = lambda ids: pipeline.process_articles(ids, ctx=ctx)
     dispatcher.delivery_handler = lambda ids: delivery.deliver(ids, ctx=ctx)
     return dispatcher
 

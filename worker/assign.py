@@ -73,14 +73,17 @@ def assign_story(
     window_days: float,
     prepared: Prepared | None = None,
     pending: bool = False,
+    keys_locked: bool = False,
 ) -> Assignment:
     """Join `article` to its story (see the module). `prepared`: its `prepare()`, if already
     worked out; `pending`: the caller writes the article's row later in this transaction, with
-    the story id and `prepared.content_hash` (see `story_store.attach`)."""
+    the story id and `prepared.content_hash` (see `story_store.attach`); `keys_locked`: the
+    caller already locked its keys in this transaction (`story_store.lock_keys`)."""
     text = article.text or ""
     prepared = prepared or prepare(article)
     fp, keys = prepared.fingerprint, prepared.keys
-    story_store.lock_keys(session=session, keys=[k for _, k in keys])
+    if not keys_locked:
+        story_store.lock_keys(session=session, keys=[k for _, k in keys])
     candidates = story_store.find_candidates(
         session=session, keys=keys, since=now - timedelta(days=window_days), exclude=article.id
     )

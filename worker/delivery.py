@@ -132,23 +132,28 @@ def send_new(alerts: list[NewAlert], *, ctx) -> None:  # noqa: ANN001
     task per alert cost more CPU than sending it). Each attempt is an ordinary one (send, record;
     a failure is retried from the queue on the usual schedule) with INLINE_TIMEOUT as its
     deadline. The others (other channels, a subscription that failed here in the last
-    INLINE_PAUSE seconds) and whatever is left after INLINE_BUDGET seconds go to the queue."""
+    INLINE_PAUSE seconds) and whatever is left after INLINE_BUDGET seconds go to the queue.
+    The alerts sent are recorded together after the last (a batch's: one transaction)."""
     began = time.monotonic()
-    for alert in alerts:
-        out = alert.outgoing
-        if out is None:
-            ctx.dispatcher.deliver([alert.delivery_id])
-            continue
-        if time.monotonic() - began > INLINE_BUDGET:
-            with session_scope(ctx.settings.database_url) as session:
-                delivery_store.release(session=session, delivery_ids=out.ids, now=utcnow())
-            ctx.dispatcher.deliver(out.ids)
-            continue
-        if _send(out, ctx=ctx, settings=ctx.inline_settings) != "sent":
-            with _failed_lock:
-                if len(_failed_at) > 10_000:
-                    _failed_at.clear()
-                _failed_at[(ctx.settings.database_url, out.subscription_id)] = time.monotonic()
+    sent: list[Outgoing] = []  # recorded together, in one transaction, when all have gone
+    try:
+        for alert in alerts:
+            out = alert.outgoing
+            if out is None:
+                ctx.dispatcher.deliver([alert.delivery_id])
+                continue
+            if time.monotonic() - began > INLINE_BUDGET:
+                with session_scope(ctx.settings.database_url) as session:
+                    delivery_store.release(session=session, delivery_ids=out.ids, now=utcnow())
+                ctx.dispatcher.deliver(out.ids)
+                continue
+            if _send(out, ctx=ctx, settings=ctx.inline_settings, sent=sent) != "sent":
+                with _failed_lock:
+                    if len(_failed_at) > 10_000:
+                        _failed_at.clear()
+                    _failed_at[(ctx.settings.database_url, out.subscription_id)] = time.monotonic()
+    finally:
+        _record_sent(ctx, sent)
 
 
 def inline_settings(settings):  # noqa: ANN001, ANN201
@@ -203,8 +208,9 @@ def deliver(delivery_ids: list[int], *, ctx, settings=None) -> str | None:  # no
     return _send(out, ctx=ctx, settings=settings or s)
 
 
-def _send(out: Outgoing, *, ctx, settings) -> str:  # noqa: ANN001
-    """Send a claimed alert through its channel and record the outcome."""
+def _send(out: Outgoing, *, ctx, settings, sent: list[Outgoing] | None = None) -> str:  # noqa: ANN001
+    """Send a claimed alert through its channel and record the outcome (`sent`: a success is
+    added there, for the caller to record with others: `_record_sent`)."""
     extra = {"subscription_id": out.subscription_id, "deliveries": out.ids, "channel": out.channel}
     try:
         transport = transport_for(out.channel, settings=settings)
@@ -216,17 +222,33 @@ def _send(out: Outgoing, *, ctx, settings) -> str:  # noqa: ANN001
             transport.send(out.alert, url=out.target)
     except TransportError as exc:
         return _failed(ctx, out.ids, out.subscription_id, out.attempts, exc, extra)
+    if sent is None:
+        _record_sent(ctx, [out])
+    else:
+        sent.append(out)
+    return "sent"
+
+
+def _record_sent(ctx, outs: list[Outgoing]) -> None:  # noqa: ANN001
+    """Record alerts sent, in one transaction (a digest also moves its subscription's mark)."""
+    if not outs:
+        return
     with session_scope(ctx.settings.database_url) as session:
         delivery_store.finish(
-            session=session, delivery_ids=out.ids, now=utcnow(), state=DeliveryState.sent.value
+            session=session,
+            delivery_ids=[i for out in outs for i in out.ids],
+            now=utcnow(),
+            state=DeliveryState.sent.value,
         )
-        if len(out.ids) > 1 or out.alert.is_digest:
-            sub_row = session.get(Subscription, out.subscription_id)
-            sub_row.last_digest_at = out.claimed_at
-            session.add(sub_row)
-    log.info("alert sent", extra=extra)
-    metrics.ALERTS.labels(outcome="sent", channel=out.channel).inc()
-    return "sent"
+        for out in outs:
+            if len(out.ids) > 1 or out.alert.is_digest:
+                sub_row = session.get(Subscription, out.subscription_id)
+                sub_row.last_digest_at = out.claimed_at
+                session.add(sub_row)
+    for out in outs:
+        extra = {"subscription_id": out.subscription_id, "deliveries": out.ids}
+        log.info("alert sent", extra={**extra, "channel": out.channel})
+        metrics.ALERTS.labels(outcome="sent", channel=out.channel).inc()
 
 
 def _failed(ctx, ids, subscription_id, attempts, exc, extra) -> str:  # noqa: ANN001

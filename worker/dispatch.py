@@ -13,7 +13,9 @@ from typing import Protocol
 
 log = logging.getLogger(__name__)
 
-# Distributed mode: new articles handed out this many to a Celery task (see CeleryDispatcher).
+# New articles are handed out this many at a time, to a Celery task or an embedded thread: a
+# batch is claimed and stored in one transaction each (worker.pipeline.process_articles), and a
+# Celery task costs its worker about as much CPU as storing an article.
 ARTICLES_PER_TASK = 4
 
 # What SQLite and PostgreSQL say when the database cannot take writes.
@@ -32,6 +34,12 @@ def unwritable_reason(exc: BaseException) -> str | None:
     text = str(getattr(exc, "orig", None) or exc)
     lowered = text.lower()
     return text.strip().splitlines()[0] if any(m in lowered for m in _UNWRITABLE) else None
+
+
+def batches(article_ids: list[int]) -> list[list[int]]:
+    """New articles cut into batches of ARTICLES_PER_TASK."""
+    ids = list(article_ids)
+    return [ids[i : i + ARTICLES_PER_TASK] for i in range(0, len(ids), ARTICLES_PER_TASK)]
 
 
 class Dispatcher(Protocol):
@@ -60,6 +68,7 @@ class ThreadDispatcher:
         # Bound late to break the import cycle with worker.pipeline.
         self.poll_handler: Callable[[int], None] | None = None
         self.article_handler: Callable[[int], None] | None = None
+        self.articles_handler: Callable[[list[int]], None] | None = None
         self.delivery_handler: Callable[[list[int]], None] | None = None
 
     def poll_feed(self, feed_id: int) -> None:
@@ -71,8 +80,10 @@ class ThreadDispatcher:
         self._later(self.article_handler, article_id, delay)
 
     def process_articles(self, article_ids: list[int]) -> None:
-        for article_id in article_ids:  # threads take one each
-            self.process_article(article_id)
+        """ARTICLES_PER_TASK to a thread: a batch (worker.pipeline.process_articles)."""
+        for chunk in batches(article_ids):
+            assert self.articles_handler is not None
+            self._submit(self.articles_handler, chunk)
 
     def deliver(self, delivery_ids: list[int], *, delay: float = 0) -> None:
         assert self.delivery_handler is not None
@@ -169,12 +180,11 @@ class CeleryDispatcher:
             tasks.process_article.delay(article_id)
 
     def process_articles(self, article_ids: list[int]) -> None:
-        """New articles, ARTICLES_PER_TASK to a task: a Celery task costs its worker about as
-        much CPU as storing an article, and a few in one task still spread over the workers."""
+        """New articles, ARTICLES_PER_TASK to a task (a batch: a few in one task still spread
+        over the workers)."""
         from worker import tasks
 
-        for i in range(0, len(article_ids), ARTICLES_PER_TASK):
-            chunk = list(article_ids[i : i + ARTICLES_PER_TASK])
+        for chunk in batches(article_ids):
             if len(chunk) == 1:
                 tasks.process_article.delay(chunk[0])
             else:

@@ -10,13 +10,18 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import cached_property
+
+import redis
+from celery.exceptions import SoftTimeLimitExceeded
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 from scheduler.schedule import next_poll, retry_after_failure
 from storage import articles as article_store
 from storage import feeds as feed_store
 from storage import hosts as host_store
+from storage import stories as story_store
 from storage.db import session_scope
 from storage.models import utcnow
 from wirewatch import metrics
@@ -24,12 +29,13 @@ from wirewatch.errors import ExtractionError, FeedParseError, FetchError
 from wirewatch.net import cache_lifetime, fetch, host_key
 from wirewatch.settings import Settings
 from worker import delivery, politeness, websub
-from worker.assign import assign_story, prepare
+from worker.assign import Prepared, assign_story, prepare
 from worker.dispatch import Dispatcher
-from worker.extract import extract_article, extract_from_feed
+from worker.extract import ExtractedArticle, extract_article, extract_from_feed
 from worker.feeds import parse_feed
 from worker.politeness import Verdict
 from worker.tagging import TopicMatcher, match_topics, tag_article
+from worker.topics import TopicIndex
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +45,12 @@ FEED_ACCEPT = (
 )
 PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
 HTML_TYPES = {"", "text/html", "application/xhtml+xml", "text/plain", "application/xml", "text/xml"}
+
+# The database or the broker briefly away (restart, failover): retried with backoff (Celery's
+# autoretry, worker.tasks), never taken for a fault of the article. With Celery's time limit,
+# these end a batch of articles rather than one of them (see process_articles).
+TRANSIENT = (OperationalError, DBAPIError, redis.ConnectionError, redis.TimeoutError)
+_ENDS_BATCH = (*TRANSIENT, SoftTimeLimitExceeded)
 
 # One thread at a time does an article's CPU work: claims it, cleans and fingerprints its page, and
 # runs its transaction. Embedded mode's threads would otherwise pass the interpreter lock back
@@ -211,33 +223,132 @@ def _record_feed_failure(
 def process_article(article_id: int, *, ctx: Context, token: str | None = None) -> str | None:
     """Fetch one article's page and clean it; returns the final state (None if not ours).
 
-    `token` identifies the unit of work across retries (see `claim_article`).
+    `token` identifies the unit of work across retries (see `storage.articles.claim_article`)."""
+    return process_articles([article_id], ctx=ctx, token=token)[0]
+
+
+def process_articles(
+    article_ids: list[int], *, ctx: Context, token: str | None = None
+) -> list[str | None]:
+    """Several new articles (a feed's, handed out together): claimed in one transaction,
+    fetched and cleaned one after the other, stored in one transaction, their alerts sent after
+    its commit. Returns each one's final state, in order (None: not ours, or left to the sweep).
+
+    A transaction's fixed cost (begin and commit, a session, on SQLite the write of the pages
+    every article touches) is paid once a batch rather than once an article. When one
+    article spoils the common transaction (its claim was lost, or an error), each is stored in
+    a transaction of its own, so the others are kept. An unexpected error in one article's
+    stages is logged and the next goes on (the article is handed out again by the sweep); the
+    database or the broker being away, or the task's time limit, ends the batch (TRANSIENT:
+    a Celery task is retried, and the articles already done are skipped as no longer ours).
     """
+    outcomes: dict[int, str | None] = {}
+    alone = len(article_ids) == 1
+    claimed = _claim(ctx, article_ids, token, outcomes)
+    ready: list[_Ready] = []
+    for work in claimed:
+        try:
+            done = _fetch_and_clean(ctx, work)
+        except Exception as exc:
+            if alone or isinstance(exc, _ENDS_BATCH):
+                raise
+            _unexpected(exc, work.article_id)
+            continue
+        if isinstance(done, _Ready):
+            ready.append(done)
+        else:
+            outcomes[work.article_id] = done
+    alerts: list[delivery.NewAlert] = []
+    for item, stored in zip(ready, _store_all(ctx, ready), strict=True):
+        if stored is None:
+            continue  # no longer ours (or, in a batch, it hit a bug): nothing of it is kept
+        assignment, deliveries = stored
+        outcomes[item.article.id] = "processed"
+        alerts += deliveries
+        metrics.ARTICLES_PROCESSED.labels(outcome="processed").inc()
+        if assignment.matched:
+            metrics.DUPLICATES_JOINED.labels(kind="story").inc()
+        metrics.STORIES_MERGED.inc(len(assignment.merged))
+        log.info(
+            "processed",
+            extra={
+                "article_id": item.article.id,
+                "url": item.article.url,
+                "story_id": assignment.story_id,
+                "joined": assignment.matched > 0,
+                "method": item.result.method,
+                "wire": item.result.wire_source,
+            },
+        )
+    delivery.send_new(alerts, ctx=ctx)
+    return [outcomes.get(article_id) for article_id in article_ids]
+
+
+@dataclass
+class _Work:
+    """A claimed article: what its claim read and the host's verdict (None: robots.txt first)."""
+
+    article_id: int
+    claim: article_store.Claim
+    host: str | None
+    verdict: Verdict | None
+    now: datetime
+
+
+@dataclass
+class _Ready:
+    """A cleaned and fingerprinted article, waiting for its transaction."""
+
+    article: article_store.Processed
+    prepared: Prepared
+    result: ExtractedArticle
+    cleaned: dict
+
+
+def _claim(ctx: Context, article_ids: list[int], token: str | None, outcomes: dict) -> list[_Work]:
+    """Claim the articles and check their hosts, in one transaction; those given up on are
+    failed there, those not ours left out."""
     s = ctx.settings
     now = utcnow()
+    claimed: list[_Work] = []
+    hosts: dict = {}  # each host's state, read once
     with _CPU_STAGES, session_scope(s.database_url) as session:
-        claim = article_store.claim_article(
-            session=session, article_id=article_id, now=now, lease=s.stuck_after, token=token
+        claims = article_store.claim_articles(
+            session=session, article_ids=article_ids, now=now, lease=s.stuck_after, token=token
         )
-        if claim is None:
-            return None
-        url, attempts, feed_id = claim.url, claim.attempts, claim.feed_id
-        feed_title, feed_content = claim.feed_title, claim.feed_content
-        feed_published = claim.feed_published
-        if attempts > s.max_attempts:
-            article_store.fail_article(
-                session=session,
-                article_id=article_id,
-                now=now,
-                error=f"gave up after {attempts - 1} attempts; last error: {claim.error}",
+        for article_id in article_ids:
+            claim = claims.get(article_id)
+            if claim is None:
+                continue
+            if claim.attempts > s.max_attempts:
+                article_store.fail_article(
+                    session=session,
+                    article_id=article_id,
+                    now=now,
+                    error=f"gave up after {claim.attempts - 1} attempts; last error: {claim.error}",
+                )
+                outcomes[article_id] = "failed"
+                continue
+            url = claim.url
+            host = host_key(url) if url else None
+            verdict = (
+                politeness.check_page(
+                    ctx, session=session, url=url, host=host, now=now, states=hosts
+                )
+                if url
+                else Verdict()
             )
-            return "failed"
-        host = host_key(url) if url else None
-        verdict = (
-            politeness.check_page(ctx, session=session, url=url, host=host, now=now)
-            if url
-            else Verdict()
-        )
+            claimed.append(_Work(article_id, claim, host, verdict, now))
+    return claimed
+
+
+def _fetch_and_clean(ctx: Context, work: _Work) -> _Ready | str:
+    """Fetch and clean a claimed article's page, and fingerprint the text (or the feed's
+    content, when the page cannot be had); its final state when it goes no further."""
+    s = ctx.settings
+    article_id, claim, host, now = work.article_id, work.claim, work.host, work.now
+    url = claim.url
+    verdict = work.verdict
     if verdict is None:  # the host's robots.txt is not known yet: fetched outside the claim
         verdict = politeness.before_page_request(ctx, url=url, host=host, now=now)
     if verdict.wait > 0:
@@ -254,9 +365,9 @@ def process_article(article_id: int, *, ctx: Context, token: str | None = None) 
 
     extra = {"article_id": article_id, "url": url}
     feed_kwargs = {
-        "feed_title": feed_title,
-        "feed_content": feed_content,
-        "feed_published": feed_published,
+        "feed_title": claim.feed_title,
+        "feed_content": claim.feed_content,
+        "feed_published": claim.feed_published,
     }
     try:
         if not url:
@@ -273,7 +384,7 @@ def process_article(article_id: int, *, ctx: Context, token: str | None = None) 
             )
     except FetchError as exc:
         if not exc.permanent:
-            return _retry_article(ctx, article_id, attempts, exc, host, now)
+            return _retry_article(ctx, article_id, claim.attempts, exc, host, now)
         result = _from_feed_or_none(url, feed_kwargs)
         if result is None:
             return _fail_article(ctx, article_id, str(exc), extra)
@@ -282,7 +393,6 @@ def process_article(article_id: int, *, ctx: Context, token: str | None = None) 
         if result is None:
             return _fail_article(ctx, article_id, str(exc), extra)
 
-    now = utcnow()
     cleaned = {  # what the stages read and the row stores
         "title": result.title,
         "text": result.text,
@@ -291,64 +401,114 @@ def process_article(article_id: int, *, ctx: Context, token: str | None = None) 
         "wire_source": result.wire_source,
         "language": result.language,
         "word_count": result.word_count,
-        "published": result.published or feed_published,
+        "published": result.published or claim.feed_published,
     }
     article = article_store.Processed(
-        id=article_id, feed_id=feed_id, url=url, feed_title=feed_title, processed_at=now, **cleaned
+        id=article_id,
+        feed_id=claim.feed_id,
+        url=url,
+        feed_title=claim.feed_title,
+        processed_at=utcnow(),
+        **cleaned,
     )
-    try:
-        with _CPU_STAGES:  # never taken inside a transaction (see _CPU_STAGES)
-            prepared = prepare(article)
-            assignment, deliveries = _store(ctx, article, prepared, result, cleaned, now)
-    except _ClaimLost:
-        return None  # its lease ran out and another worker took it: nothing of ours is kept
-    extra.update(story_id=assignment.story_id, joined=assignment.matched > 0)
-    metrics.ARTICLES_PROCESSED.labels(outcome="processed").inc()
-    if assignment.matched:
-        metrics.DUPLICATES_JOINED.labels(kind="story").inc()
-    metrics.STORIES_MERGED.inc(len(assignment.merged))
-    log.info("processed", extra={**extra, "method": result.method, "wire": result.wire_source})
-    delivery.send_new(deliveries, ctx=ctx)
-    return "processed"
+    with _CPU_STAGES:
+        prepared = prepare(article)
+    return _Ready(article, prepared, result, cleaned)
 
 
-def _store(ctx: Context, article, prepared, result, cleaned: dict, now):  # noqa: ANN001, ANN202
-    """The article's transaction: its topics, its story, its row and the alerts it calls for
-    (raises _ClaimLost, rolled back, when the article is no longer ours)."""
-    with session_scope(ctx.settings.database_url) as session:
-        # (before the story's locks; the ids go on the row, with the rest of the article)
-        topic_ids = match_topics(session=session, article=article, matcher=ctx.matcher)
-        assignment = assign_story(
-            session=session,
-            article=article,
-            now=now,
-            window_days=ctx.settings.dedup_window_days,
-            prepared=prepared,
-            pending=True,
-        )
-        if not article_store.complete_article(
-            session=session,
-            article_id=article.id,
-            now=now,
-            **cleaned,
-            html=result.html,
-            authors=", ".join(result.authors)[:1024] or None,
-            image_url=result.image_url,
-            extraction_method=result.method,
-            story_id=assignment.story_id,
-            content_hash=prepared.content_hash,
-            topic_ids=topic_ids or None,
-        ):
-            raise _ClaimLost
-        deliveries = tag_article(
-            session=session,
-            article=article,
-            story_id=assignment.story_id,
-            topic_ids=topic_ids,
-            now=now,
-            inline=ctx.sends_inline,
-        )
+def _store_all(ctx: Context, ready: list[_Ready]) -> list[tuple | None]:
+    """Store the articles in one transaction (see `process_articles`); for each, (assignment,
+    new alerts), or None when it was no longer ours (or, in a batch, failed: logged)."""
+    url = ctx.settings.database_url
+    with _CPU_STAGES:  # never taken inside a transaction (see _CPU_STAGES)
+        if len(ready) > 1:
+            try:
+                with session_scope(url) as session:
+                    # PostgreSQL: every key of the batch locked at once, in order, so that two
+                    # batches sharing keys wait for each other rather than deadlock
+                    story_store.lock_keys(
+                        session=session, keys=[k for r in ready for _, k in r.prepared.keys]
+                    )
+                    topics = ctx.matcher.index(session)  # checked once for the batch
+                    return [_store(ctx, session, r, topics=topics, keys_locked=True) for r in ready]
+            except _ClaimLost:
+                pass
+            except Exception as exc:
+                if isinstance(exc, _ENDS_BATCH):
+                    raise
+                log.warning("a batch's transaction failed (%s): storing one by one", exc)
+        stored: list[tuple | None] = []
+        for item in ready:
+            try:
+                with session_scope(url) as session:
+                    stored.append(_store(ctx, session, item))
+            except _ClaimLost:
+                stored.append(None)
+            except Exception as exc:
+                if len(ready) == 1 or isinstance(exc, _ENDS_BATCH):
+                    raise
+                _unexpected(exc, item.article.id)
+                stored.append(None)
+        return stored
+
+
+def _store(
+    ctx: Context,
+    session,  # noqa: ANN001
+    item: _Ready,
+    *,
+    topics: TopicIndex | None = None,
+    keys_locked: bool = False,
+) -> tuple:
+    """An article's part of a transaction: its topics, its story, its row and the alerts it
+    calls for (raises _ClaimLost when the article is no longer ours). `topics`: the topic index,
+    if the caller already has it in this transaction."""
+    article, prepared, result = item.article, item.prepared, item.result
+    now = article.processed_at
+    # (before the story's locks; the ids go on the row, with the rest of the article)
+    topic_ids = match_topics(session=session, article=article, matcher=ctx.matcher, index=topics)
+    assignment = assign_story(
+        session=session,
+        article=article,
+        now=now,
+        window_days=ctx.settings.dedup_window_days,
+        prepared=prepared,
+        pending=True,
+        keys_locked=keys_locked,
+    )
+    if not article_store.complete_article(
+        session=session,
+        article_id=article.id,
+        now=now,
+        **item.cleaned,
+        html=result.html,
+        authors=", ".join(result.authors)[:1024] or None,
+        image_url=result.image_url,
+        extraction_method=result.method,
+        story_id=assignment.story_id,
+        content_hash=prepared.content_hash,
+        topic_ids=topic_ids or None,
+    ):
+        raise _ClaimLost(article.id)
+    deliveries = tag_article(
+        session=session,
+        article=article,
+        story_id=assignment.story_id,
+        topic_ids=topic_ids,
+        now=now,
+        inline=ctx.sends_inline,
+    )
     return assignment, deliveries
+
+
+def _unexpected(exc: Exception, article_id: int) -> None:
+    """A bug's trace, for an article of a batch: the others go on; this one is handed out again
+    by the sweep when its claim runs out."""
+    log.error(
+        "unhandled error processing an article",
+        exc_info=exc,
+        extra={"article_id": article_id},
+    )
 
 
 class _ClaimLost(Exception):

@@ -29,12 +29,26 @@ class Verdict:
     refused: str | None = None  # why this page must not be fetched (robots.txt)
 
 
-def check_page(ctx, *, session: Session, url: str, host: str, now: datetime) -> Verdict | None:  # noqa: ANN001
+def check_page(
+    ctx,  # noqa: ANN001
+    *,
+    session: Session,
+    url: str,
+    host: str,
+    now: datetime,
+    states: dict | None = None,
+) -> Verdict | None:
     """The verdict from what the database holds, inside the caller's write transaction (a turn
     is taken when the host has a Crawl-delay). None: the host's robots.txt must be fetched first,
-    outside any transaction (`before_page_request`)."""
+    outside any transaction (`before_page_request`). `states`: host -> its state, read once per
+    transaction (pages of one batch mostly share their host)."""
     s = ctx.settings
-    state = host_store.politeness_state(session=session, host=host)
+    if states is not None and host in states:
+        state = states[host]
+    else:
+        state = host_store.politeness_state(session=session, host=host)
+        if states is not None:
+            states[host] = state
     if state is not None and state.blocked_until is not None and state.blocked_until > now:
         return Verdict(wait=(state.blocked_until - now).total_seconds())
     if not s.respect_robots:

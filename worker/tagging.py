@@ -67,11 +67,14 @@ def document_for(article: Article, feed_name: str) -> Document:
     )
 
 
-def match_topics(*, session: Session, article: Article, matcher: TopicMatcher) -> list[int]:
+def match_topics(
+    *, session: Session, article: Article, matcher: TopicMatcher, index: TopicIndex | None = None
+) -> list[int]:
     """The ids of the topics the article matches, ascending (stored on its row and, by
-    `tag_article`, as its tags)."""
+    `tag_article`, as its tags). `index`: `matcher.index(session)`, if the caller has it."""
     feed_name = matcher.feed_name(session, article.feed_id)
-    return sorted(matcher.index(session).match(document_for(article, feed_name)))
+    index = index if index is not None else matcher.index(session)
+    return sorted(index.match(document_for(article, feed_name)))
 
 
 def tag_article(

@@ -6,8 +6,6 @@ import logging
 from functools import lru_cache
 
 import redis
-from celery.exceptions import SoftTimeLimitExceeded
-from sqlalchemy.exc import DBAPIError, OperationalError
 
 from wirewatch import metrics
 from wirewatch.settings import get_settings
@@ -20,7 +18,7 @@ log = logging.getLogger(__name__)
 
 # The database or broker being briefly away (restart, failover) is retried with backoff; the
 # pipeline itself records every other failure on the row.
-TRANSIENT = (OperationalError, DBAPIError, redis.ConnectionError, redis.TimeoutError)
+TRANSIENT = pipeline.TRANSIENT
 TASK_OPTIONS = {
     "acks_late": True,
     "ignore_result": True,
@@ -68,15 +66,8 @@ def process_article(self, article_id: int) -> None:  # noqa: ANN001
 
 @app.task(name="wirewatch.process_articles", bind=True, **TASK_OPTIONS)
 def process_articles(self, article_ids: list[int]) -> None:  # noqa: ANN001
-    """Several new articles, one after the other. A transient error retries the task: articles
-    already processed are skipped (their claim fails), the one in hand is taken again under the
-    same token. Any other error is logged and the next article goes on; the article it hit is
-    handed out again by the sweep."""
-    for article_id in article_ids:
-        try:
-            with metrics.TASK_SECONDS.labels(task="process_article").time():
-                pipeline.process_article(article_id, ctx=context(), token=self.request.id)
-        except (*TRANSIENT, SoftTimeLimitExceeded):
-            raise
-        except Exception:
-            log.exception("unhandled error processing an article", extra={"article_id": article_id})
+    """Several new articles, in one batch (worker.pipeline.process_articles). A transient error
+    retries the task: articles already processed are skipped (their claim fails), those in hand
+    are taken again under the same token."""
+    with metrics.TASK_SECONDS.labels(task="process_articles").time():
+        pipeline.process_articles(article_ids, ctx=context(), token=self.request.id)
