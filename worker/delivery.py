@@ -246,8 +246,12 @@ def _record_sent(ctx, outs: list[Outgoing]) -> None:  # noqa: ANN001
                 sub_row.last_digest_at = out.claimed_at
                 session.add(sub_row)
     for out in outs:
-        extra = {"subscription_id": out.subscription_id, "deliveries": out.ids}
-        log.info("alert sent", extra={**extra, "channel": out.channel})
+        extra = {
+            "subscription_id": out.subscription_id,
+            "deliveries": out.ids,
+            "channel": out.channel,
+        }
+        log.info("alert sent", extra=extra)
         metrics.ALERTS.labels(outcome="sent", channel=out.channel).inc()
 
 

@@ -35,7 +35,6 @@ from worker.extract import ExtractedArticle, extract_article, extract_from_feed
 from worker.feeds import parse_feed
 from worker.politeness import Verdict
 from worker.tagging import TopicMatcher, match_topics, tag_article
-from worker.topics import TopicIndex
 
 log = logging.getLogger(__name__)
 
@@ -249,8 +248,10 @@ def process_articles(
     for work in claimed:
         try:
             done = _fetch_and_clean(ctx, work)
+        except _ENDS_BATCH:
+            raise
         except Exception as exc:
-            if alone or isinstance(exc, _ENDS_BATCH):
+            if alone:
                 raise
             _unexpected(exc, work.article_id)
             continue
@@ -424,18 +425,27 @@ def _store_all(ctx: Context, ready: list[_Ready]) -> list[tuple | None]:
         if len(ready) > 1:
             try:
                 with session_scope(url) as session:
+                    topics = ctx.matcher.index(session)  # checked once for the batch
+                    topic_ids = [
+                        match_topics(
+                            session=session, article=r.article, matcher=ctx.matcher, index=topics
+                        )
+                        for r in ready
+                    ]
                     # PostgreSQL: every key of the batch locked at once, in order, so that two
                     # batches sharing keys wait for each other rather than deadlock
                     story_store.lock_keys(
                         session=session, keys=[k for r in ready for _, k in r.prepared.keys]
                     )
-                    topics = ctx.matcher.index(session)  # checked once for the batch
-                    return [_store(ctx, session, r, topics=topics, keys_locked=True) for r in ready]
+                    return [
+                        _store(ctx, session, r, topic_ids=t, keys_locked=True)
+                        for r, t in zip(ready, topic_ids, strict=True)
+                    ]
             except _ClaimLost:
                 pass
+            except _ENDS_BATCH:
+                raise
             except Exception as exc:
-                if isinstance(exc, _ENDS_BATCH):
-                    raise
                 log.warning("a batch's transaction failed (%s): storing one by one", exc)
         stored: list[tuple | None] = []
         for item in ready:
@@ -444,8 +454,10 @@ def _store_all(ctx: Context, ready: list[_Ready]) -> list[tuple | None]:
                     stored.append(_store(ctx, session, item))
             except _ClaimLost:
                 stored.append(None)
+            except _ENDS_BATCH:
+                raise
             except Exception as exc:
-                if len(ready) == 1 or isinstance(exc, _ENDS_BATCH):
+                if len(ready) == 1:
                     raise
                 _unexpected(exc, item.article.id)
                 stored.append(None)
@@ -457,16 +469,16 @@ def _store(
     session,  # noqa: ANN001
     item: _Ready,
     *,
-    topics: TopicIndex | None = None,
+    topic_ids: list[int] | None = None,
     keys_locked: bool = False,
 ) -> tuple:
     """An article's part of a transaction: its topics, its story, its row and the alerts it
-    calls for (raises _ClaimLost when the article is no longer ours). `topics`: the topic index,
-    if the caller already has it in this transaction."""
+    calls for (raises _ClaimLost when the article is no longer ours). `topic_ids`, `keys_locked`:
+    the caller already matched its topics, and locked its keys, in this transaction."""
     article, prepared, result = item.article, item.prepared, item.result
     now = article.processed_at
-    # (before the story's locks; the ids go on the row, with the rest of the article)
-    topic_ids = match_topics(session=session, article=article, matcher=ctx.matcher, index=topics)
+    if topic_ids is None:  # before the story's locks; the ids go on the row with the rest
+        topic_ids = match_topics(session=session, article=article, matcher=ctx.matcher)
     assignment = assign_story(
         session=session,
         article=article,
