@@ -121,7 +121,7 @@ STAGES = (
     ("worker.pipeline", "assign_story", "find and join its story", 1),
     ("storage.articles", "complete_article", "store it (one UPDATE, full-text index)", 1),
     ("worker.pipeline", "match_topics", "match its topics", 1),
-    ("worker.pipeline", "tag_article", "record its topics and the alerts they call for", 1),
+    ("worker.pipeline", "tag_articles", "record topics, create alerts (once a batch)", 1),
     ("worker.delivery", "send_new", "send its alerts (POST, record)", 1),
     ("worker.alerts.webhook", "WebhookTransport.send", "webhook POST (signed)", 2),
     ("sqlalchemy.orm", "Session.commit", "commits (in all of the above)", 1),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from datetime import datetime, timedelta
 from functools import cache
 
@@ -18,56 +18,57 @@ UNFINISHED = (DeliveryState.pending.value, DeliveryState.sending.value)
 def enqueue(
     *,
     session: Session,
-    story_id: int,
-    topic_ids: list[int],
+    new_topics: Mapping[int, Collection[int]],
     subscriptions: list[Subscription],
     now: datetime,
     sending: Collection[int] = (),
-) -> list[tuple[int, int]]:
-    """Create the deliveries a story's new topics call for; returns (id, subscription id) of the
+) -> list[tuple[int, int, int]]:
+    """Create the deliveries the stories' new topics call for (`new_topics`: story id -> the
+    topics new to it), in one statement; returns (id, subscription id, story id) of the
     immediate ones created now, by id (digest deliveries wait for their subscription's next
     digest). `subscriptions`: objects or rows with Subscription's columns. The deliveries of
     the subscriptions in `sending` are created already claimed (as `claim` leaves them), for the
     caller to send after its commit."""
     rows = []
-    for sub in subscriptions:
-        if sub.topic_id not in topic_ids or sub.disabled:
-            continue
-        when = now
-        claimed = sub.id in sending and not sub.digest_seconds
-        if sub.digest_seconds:
-            last = sub.last_digest_at or sub.created_at
-            when = max(now, last + timedelta(seconds=sub.digest_seconds))
-        rows.append(
-            {
-                "subscription_id": sub.id,
-                "story_id": story_id,
-                "topic_id": sub.topic_id,
-                "state": (DeliveryState.sending if claimed else DeliveryState.pending).value,
-                "attempts": int(claimed),
-                "next_attempt_at": when,
-                "state_changed_at": now,
-                "created_at": now,
-            }
-        )
+    for story_id, topic_ids in new_topics.items():
+        for sub in subscriptions:
+            if sub.topic_id not in topic_ids or sub.disabled:
+                continue
+            when = now
+            claimed = sub.id in sending and not sub.digest_seconds
+            if sub.digest_seconds:
+                last = sub.last_digest_at or sub.created_at
+                when = max(now, last + timedelta(seconds=sub.digest_seconds))
+            rows.append(
+                {
+                    "subscription_id": sub.id,
+                    "story_id": story_id,
+                    "topic_id": sub.topic_id,
+                    "state": (DeliveryState.sending if claimed else DeliveryState.pending).value,
+                    "attempts": int(claimed),
+                    "next_attempt_at": when,
+                    "state_changed_at": now,
+                    "created_at": now,
+                }
+            )
     if not rows:
         return []
     created = session.execute(_enqueue_statement(is_postgres(session)), rows).all()
     # Digest rows always wait for the sweep, which sends each subscription's due stories in one
     # message; only immediate ones go out now.
     digests = {sub.id for sub in subscriptions if sub.digest_seconds}
-    return sorted((i, sub_id) for i, sub_id in created if sub_id not in digests)
+    return sorted(tuple(row) for row in created if row[1] not in digests)
 
 
 @cache
 def _enqueue_statement(postgres: bool):  # noqa: ANN202
     """INSERT of one delivery per parameter set, skipping (subscription, story) pairs already
-    there, returning the created ids: built once, run for every article that alerts."""
+    there, returning the created rows' ids: built once, run for every batch that alerts."""
     d = Delivery.__table__
     return (
         dialect_insert_for(postgres)(d)
         .on_conflict_do_nothing(index_elements=["subscription_id", "story_id"])
-        .returning(d.c.id, d.c.subscription_id)
+        .returning(d.c.id, d.c.subscription_id, d.c.story_id)
     )
 
 

@@ -20,14 +20,14 @@ _VERSION = select(func.count(Topic.id), func.max(Topic.id), func.max(Topic.updat
 
 @cache
 def _match_inserts(postgres: bool):  # noqa: ANN202
-    """(article_topic insert, story_topic insert returning the topics new to the story), each
-    ignoring rows already there; executed with one parameter set per topic."""
+    """(article_topic insert, story_topic insert returning the (story, topic) pairs it added),
+    each ignoring rows already there; executed with one parameter set per row."""
     insert = dialect_insert_for(postgres)
     return (
         insert(ArticleTopic.__table__).on_conflict_do_nothing(),
         insert(StoryTopic.__table__)
         .on_conflict_do_nothing()
-        .returning(StoryTopic.__table__.c.topic_id),
+        .returning(StoryTopic.__table__.c.story_id, StoryTopic.__table__.c.topic_id),
     )
 
 
@@ -107,20 +107,41 @@ def record_matches(
     """Store an article's topics and add them to its story; returns the topics that are new to
     the story (each alerts its subscribers once). The same ids go on the article's row, in
     `topic_ids` (storage.articles.complete_article)."""
-    if not topic_ids:
-        return []
+    new = record_many_matches(session=session, matches=[(article_id, story_id, topic_ids)], now=now)
+    return new.get(story_id, [])
+
+
+def record_many_matches(
+    *,
+    session: Session,
+    matches: list[tuple[int, int, Collection[int]]],
+    now: datetime | None = None,
+) -> dict[int, list[int]]:
+    """`record_matches` for several articles at once, (article id, story id, topic ids) each,
+    in two statements; returns the topics new to each story, by story (stories with none left
+    out). Where two articles bring one topic to one story, the first is recorded as its source."""
     now = now or utcnow()
-    ordered = sorted(topic_ids)
-    article_topics, story_topics = _match_inserts(is_postgres(session))
-    session.execute(article_topics, [{"article_id": article_id, "topic_id": t} for t in ordered])
-    new = session.execute(
-        story_topics,
-        [
-            {"story_id": story_id, "topic_id": t, "first_matched_at": now, "article_id": article_id}
-            for t in ordered
-        ],
-    ).scalars()
-    return sorted(new)
+    article_rows, story_rows = [], {}
+    for article_id, story_id, topic_ids in matches:
+        for t in sorted(topic_ids):
+            article_rows.append({"article_id": article_id, "topic_id": t})
+            story_rows.setdefault(
+                (story_id, t),
+                {
+                    "story_id": story_id,
+                    "topic_id": t,
+                    "first_matched_at": now,
+                    "article_id": article_id,
+                },
+            )
+    if not article_rows:
+        return {}
+    add_to_articles, add_to_stories = _match_inserts(is_postgres(session))
+    session.execute(add_to_articles, article_rows)
+    new: dict[int, list[int]] = {}
+    for story_id, topic_id in session.execute(add_to_stories, list(story_rows.values())):
+        new.setdefault(story_id, []).append(topic_id)
+    return {story_id: sorted(ids) for story_id, ids in new.items()}
 
 
 def story_topics(*, session: Session, story_ids: list[int]) -> dict[int, list[StoryTopic]]:

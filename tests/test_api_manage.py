@@ -130,8 +130,8 @@ def test_subscriptions_hide_secrets_and_other_users(client: TestClient, seeded: 
     with session_scope(seeded.url) as session:
         stored = session.get(Subscription, sid)
         assert stored.secret == SECRET and stored.disabled is False
-        ((did, _),) = delivery_store.enqueue(
-            session=session, story_id=seeded.wire_story, topic_ids=[seeded.topic_id],
+        ((did, _, _),) = delivery_store.enqueue(
+            session=session, new_topics={seeded.wire_story: [seeded.topic_id]},
             subscriptions=subscription_store.list_subscriptions(session=session), now=utcnow())
         delivery_store.finish(session=session, delivery_ids=[did], now=utcnow(),
                               state=DeliveryState.dead.value, error="410 Gone")

@@ -9,9 +9,9 @@ from sqlalchemy import event, select
 from sqlalchemy.exc import OperationalError
 
 from storage.db import get_engine, session_scope
-from storage.models import Article, DedupKey, Delivery, Story
+from storage.models import Article, DedupKey, Delivery, Story, StoryTopic
 from tests.conftest import make_settings
-from tests.support.feeds import article_page, rss
+from tests.support.feeds import PARAGRAPHS, article_page, rss
 from tests.support.wire import INDEPENDENT, republications
 from tests.test_alerts_flow import Receiver, add_feeds, setup_topic
 from tests.test_alerts_inline import Recorder
@@ -107,6 +107,45 @@ def test_a_batch_costs_three_transactions_and_loses_nothing(db_url, server) -> N
         sent = s.execute(select(Delivery.state)).scalars().all()
     assert sent == ["sent", "sent"], "one alert per story, not per copy"
     assert len(receiver.calls) == 2
+
+
+def test_a_batch_tags_the_story_that_lives_on_when_it_merges_stories(db_url, server) -> None:
+    """A batch of three: a bank story, a livestock story, and a copy of the livestock text whose
+    canonical URL is the bank page's, so it joins both stories and merges the second into the
+    first. The batch records its topics after all its stories, so the livestock topic goes to
+    the story that lives on and alerts once."""
+    receiver = Receiver(server, "/merge-hook")
+    setup_topic(db_url, "livestock", receiver.url, new_webhook_secret())
+    bank = server.url("/merge/bank.html")
+    pages = [
+        ("bank", "Central bank raises rates", PARAGRAPHS, None),
+        ("farm", "Geneva livestock pact agreed", INDEPENDENT, None),
+        ("copy", "Geneva livestock pact agreed", INDEPENDENT, bank),
+    ]
+    items = []
+    for name, headline, paragraphs, canonical in pages:
+        html = article_page(headline, paragraphs, site=name)
+        if canonical:
+            html = html.replace("</head>", f'<link rel="canonical" href="{canonical}"></head>')
+        link = server.route(f"/merge/{name}.html", html, headers={"Content-Type": "text/html"})
+        items.append({"title": headline, "link": link})
+    assert items[0]["link"] == bank
+    rss_type = {"Content-Type": "application/rss+xml"}
+    add_feeds(db_url, [server.route("/merge/feed.xml", rss(items), headers=rss_type)])
+    ctx = context(db_url)
+    ids = pipeline.refresh_feed(1, ctx=ctx)
+    assert pipeline.process_articles(ids, ctx=ctx) == ["processed"] * 3
+    articles = rows(db_url)
+    assert len({articles[i].story_id for i in ids}) == 1, "the copy bridged the two stories"
+    living = articles[ids[0]].story_id
+    with session_scope(db_url) as s:
+        tagged = s.execute(select(StoryTopic.story_id, StoryTopic.article_id)).all()
+        alerts = s.execute(select(Delivery.story_id, Delivery.state)).all()
+        merged = s.execute(select(Story.id).where(Story.merged_into_id == living)).scalars().all()
+    assert len(merged) == 1
+    assert tagged == [(living, ids[1])], "the first livestock copy, on the story that lives on"
+    assert alerts == [(living, "sent")]
+    assert len(receiver.calls) == 1
 
 
 def test_a_bug_in_one_article_leaves_the_others_done(

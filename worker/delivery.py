@@ -86,20 +86,20 @@ def sends_inline(sub, *, database_url: str) -> bool:  # noqa: ANN001
 
 def new_alerts(
     session,  # noqa: ANN001
-    created: list[tuple[int, int]],
+    created: list[tuple[int, int, int]],
     subscriptions: list,
     *,
     claimed: Collection[int],
-    story_id: int,
     now: datetime,
 ) -> list[NewAlert]:
-    """The NewAlerts of deliveries just created (`storage.deliveries.enqueue`); those of the
-    subscriptions in `claimed` were created claimed (see `sends_inline`) and are built here, in
-    the creating transaction. `subscriptions`: rows of `subscription_store.active_for_topics`."""
+    """The NewAlerts of deliveries just created, (id, subscription id, story id) each
+    (`storage.deliveries.enqueue`); those of the subscriptions in `claimed` were created claimed
+    (see `sends_inline`) and are built here, in the creating transaction, their stories read in
+    one statement. `subscriptions`: rows of `subscription_store.active_for_topics`."""
     by_id = {sub.id: sub for sub in subscriptions}
-    stories: dict[int, dict] = {}
+    stories = read_stories(session, sorted({s for _, sub_id, s in created if sub_id in claimed}))
     alerts = []
-    for delivery_id, sub_id in created:
+    for delivery_id, sub_id, story_id in created:
         sub = by_id[sub_id]
         outgoing = None
         if sub_id in claimed:
@@ -298,7 +298,7 @@ _SUBSCRIPTION = (
     .join(Topic.__table__, Topic.__table__.c.id == Subscription.__table__.c.topic_id)
     .where(Subscription.__table__.c.id == bindparam("id"))
 )
-_STORY = (
+_STORY_COLUMNS = (
     select(
         Story.__table__.c.id,
         Story.__table__.c.title,
@@ -322,8 +322,9 @@ _STORY = (
         Article.__table__.c.id == Story.__table__.c.representative_article_id,
     )
     .outerjoin(Feed.__table__, Feed.__table__.c.id == Article.__table__.c.feed_id)
-    .where(Story.__table__.c.id == bindparam("id"))
 )
+_STORY = _STORY_COLUMNS.where(Story.__table__.c.id == bindparam("id"))
+_STORIES = _STORY_COLUMNS.where(Story.__table__.c.id.in_(bindparam("ids", expanding=True)))
 
 
 def _subscription(session, subscription_id: int):  # noqa: ANN001, ANN202
@@ -366,6 +367,16 @@ def _story(session, story_id: int, read: dict | None) -> dict:  # noqa: ANN001
     return {**kept, "article": dict(kept["article"])}
 
 
+def read_stories(session, story_ids: list[int]) -> dict[int, dict]:  # noqa: ANN001
+    """`story_dict` of several stories, in one statement (a merged one is followed on its own)."""
+    if not story_ids:
+        return {}
+    read = {}
+    for row in session.execute(_STORIES, {"ids": story_ids}):
+        read[row.id] = _story_of(row) if row.merged_into_id is None else story_dict(session, row.id)
+    return read
+
+
 def story_dict(session, story_id: int) -> dict:  # noqa: ANN001
     """The story (followed to the one it was merged into) with its representative article and
     outlet, in one query."""
@@ -374,6 +385,11 @@ def story_dict(session, story_id: int) -> dict:  # noqa: ANN001
     while row.merged_into_id is not None and row.merged_into_id not in seen:
         seen.add(row.merged_into_id)  # merged: the story that lives on speaks for it
         row = session.execute(_STORY, {"id": row.merged_into_id}).first()
+    return _story_of(row)
+
+
+def _story_of(row) -> dict:  # noqa: ANN001
+    """A story row of `_STORY_COLUMNS` as an alert shows it."""
     article_dict = {}
     if row.article_id is not None:
         article_dict = {

@@ -29,12 +29,12 @@ from wirewatch.errors import ExtractionError, FeedParseError, FetchError
 from wirewatch.net import cache_lifetime, fetch, host_key
 from wirewatch.settings import Settings
 from worker import delivery, politeness, websub
-from worker.assign import Prepared, assign_story, prepare
+from worker.assign import Assignment, Prepared, assign_story, prepare
 from worker.dispatch import Dispatcher
 from worker.extract import ExtractedArticle, extract_article, extract_from_feed
 from worker.feeds import parse_feed
 from worker.politeness import Verdict
-from worker.tagging import TopicMatcher, match_topics, tag_article
+from worker.tagging import TopicMatcher, match_topics, tag_articles
 
 log = logging.getLogger(__name__)
 
@@ -259,13 +259,11 @@ def process_articles(
             ready.append(done)
         else:
             outcomes[work.article_id] = done
-    alerts: list[delivery.NewAlert] = []
-    for item, stored in zip(ready, _store_all(ctx, ready), strict=True):
-        if stored is None:
+    assignments, alerts = _store_all(ctx, ready)
+    for item, assignment in zip(ready, assignments, strict=True):
+        if assignment is None:
             continue  # no longer ours (or, in a batch, it hit a bug): nothing of it is kept
-        assignment, deliveries = stored
         outcomes[item.article.id] = "processed"
-        alerts += deliveries
         metrics.ARTICLES_PROCESSED.labels(outcome="processed").inc()
         if assignment.matched:
             metrics.DUPLICATES_JOINED.labels(kind="story").inc()
@@ -417,9 +415,10 @@ def _fetch_and_clean(ctx: Context, work: _Work) -> _Ready | str:
     return _Ready(article, prepared, result, cleaned)
 
 
-def _store_all(ctx: Context, ready: list[_Ready]) -> list[tuple | None]:
-    """Store the articles in one transaction (see `process_articles`); for each, (assignment,
-    new alerts), or None when it was no longer ours (or, in a batch, failed: logged)."""
+def _store_all(ctx: Context, ready: list[_Ready]) -> tuple[list, list[delivery.NewAlert]]:
+    """Store the articles in one transaction (see `process_articles`); returns each one's story
+    assignment (None when it was no longer ours or, in a batch, failed: logged) and the new
+    alerts to send."""
     url = ctx.settings.database_url
     with _CPU_STAGES:  # never taken inside a transaction (see _CPU_STAGES)
         if len(ready) > 1:
@@ -437,21 +436,28 @@ def _store_all(ctx: Context, ready: list[_Ready]) -> list[tuple | None]:
                     story_store.lock_keys(
                         session=session, keys=[k for r in ready for _, k in r.prepared.keys]
                     )
-                    return [
+                    assignments = [
                         _store(ctx, session, r, topic_ids=t, keys_locked=True)
                         for r, t in zip(ready, topic_ids, strict=True)
                     ]
+                    alerts = _tag(ctx, session, ready, assignments, topic_ids)
+                return assignments, alerts
             except _ClaimLost:
                 pass
             except _ENDS_BATCH:
                 raise
             except Exception as exc:
                 log.warning("a batch's transaction failed (%s): storing one by one", exc)
-        stored: list[tuple | None] = []
+        stored: list = []
+        alerts = []
         for item in ready:
             try:
                 with session_scope(url) as session:
-                    stored.append(_store(ctx, session, item))
+                    topic_ids = match_topics(
+                        session=session, article=item.article, matcher=ctx.matcher
+                    )
+                    assignment = _store(ctx, session, item, topic_ids=topic_ids)
+                    new = _tag(ctx, session, [item], [assignment], [topic_ids])
             except _ClaimLost:
                 stored.append(None)
             except _ENDS_BATCH:
@@ -461,7 +467,10 @@ def _store_all(ctx: Context, ready: list[_Ready]) -> list[tuple | None]:
                     raise
                 _unexpected(exc, item.article.id)
                 stored.append(None)
-        return stored
+            else:  # committed
+                stored.append(assignment)
+                alerts += new
+        return stored, alerts
 
 
 def _store(
@@ -469,16 +478,14 @@ def _store(
     session,  # noqa: ANN001
     item: _Ready,
     *,
-    topic_ids: list[int] | None = None,
+    topic_ids: list[int],
     keys_locked: bool = False,
-) -> tuple:
-    """An article's part of a transaction: its topics, its story, its row and the alerts it
-    calls for (raises _ClaimLost when the article is no longer ours). `topic_ids`, `keys_locked`:
-    the caller already matched its topics, and locked its keys, in this transaction."""
+) -> Assignment:
+    """An article's part of a transaction: its story and its row (raises _ClaimLost when the
+    article is no longer ours). `topic_ids`: its topics, matched in this transaction before its
+    story's locks (they go on the row); `keys_locked`: the caller already locked its keys."""
     article, prepared, result = item.article, item.prepared, item.result
     now = article.processed_at
-    if topic_ids is None:  # before the story's locks; the ids go on the row with the rest
-        topic_ids = match_topics(session=session, article=article, matcher=ctx.matcher)
     assignment = assign_story(
         session=session,
         article=article,
@@ -502,15 +509,39 @@ def _store(
         topic_ids=topic_ids or None,
     ):
         raise _ClaimLost(article.id)
-    deliveries = tag_article(
+    return assignment
+
+
+def _tag(
+    ctx: Context,
+    session,  # noqa: ANN001
+    items: list[_Ready],
+    assignments: list[Assignment],
+    topic_ids: list[list[int]],
+) -> list[delivery.NewAlert]:
+    """The stored articles' topics and the alerts they call for, all at once, after their
+    stories (an article's story may have been merged into a later one's meanwhile: its topics
+    go to the story that lives on, where the merge moved those already there)."""
+    moved = {old: a.story_id for a in assignments for old in a.merged}
+
+    def living(story_id: int) -> int:
+        while story_id in moved:
+            story_id = moved[story_id]
+        return story_id
+
+    matches = [
+        (item.article.id, living(a.story_id), t)
+        for item, a, t in zip(items, assignments, topic_ids, strict=True)
+        if t
+    ]
+    if not matches:
+        return []
+    return tag_articles(
         session=session,
-        article=article,
-        story_id=assignment.story_id,
-        topic_ids=topic_ids,
-        now=now,
+        matches=matches,
+        now=max(item.article.processed_at for item in items),
         inline=ctx.sends_inline,
     )
-    return assignment, deliveries
 
 
 def _unexpected(exc: Exception, article_id: int) -> None:

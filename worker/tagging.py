@@ -71,37 +71,35 @@ def match_topics(
     *, session: Session, article: Article, matcher: TopicMatcher, index: TopicIndex | None = None
 ) -> list[int]:
     """The ids of the topics the article matches, ascending (stored on its row and, by
-    `tag_article`, as its tags). `index`: `matcher.index(session)`, if the caller has it."""
+    `tag_articles`, as its tags). `index`: `matcher.index(session)`, if the caller has it."""
     feed_name = matcher.feed_name(session, article.feed_id)
     index = index if index is not None else matcher.index(session)
     return sorted(index.match(document_for(article, feed_name)))
 
 
-def tag_article(
+def tag_articles(
     *,
     session: Session,
-    article: Article,
-    story_id: int,
-    topic_ids: list[int],
+    matches: list[tuple[int, int, list[int]]],
     now: datetime,
     inline: Callable[[Any], bool] = lambda sub: False,
 ) -> list[NewAlert]:
-    """Record the article's topics (`match_topics`) and create the deliveries of topics new to
-    its story. Returns the deliveries to send now; those of the subscriptions `inline` accepts
+    """Record articles' topics (`match_topics`), (article id, story id, topic ids) each, and
+    create the deliveries of topics new to their stories: a handful of statements however many
+    articles. Returns the deliveries to send now; those of the subscriptions `inline` accepts
     (a subscription row: worker.delivery.sends_inline) are created claimed and built."""
-    new_topics = topic_store.record_matches(
-        session=session, article_id=article.id, story_id=story_id, topic_ids=topic_ids, now=now
-    )
+    new_topics = topic_store.record_many_matches(session=session, matches=matches, now=now)
     if not new_topics:
         return []
-    subscriptions = subscription_store.active_for_topics(session=session, topic_ids=new_topics)
+    subscriptions = subscription_store.active_for_topics(
+        session=session, topic_ids=sorted({t for ids in new_topics.values() for t in ids})
+    )
     claimed = {sub.id for sub in subscriptions if inline(sub)}
     created = delivery_store.enqueue(
         session=session,
-        story_id=story_id,
-        topic_ids=new_topics,
+        new_topics=new_topics,
         subscriptions=subscriptions,
         now=now,
         sending=claimed,
     )
-    return new_alerts(session, created, subscriptions, claimed=claimed, story_id=story_id, now=now)
+    return new_alerts(session, created, subscriptions, claimed=claimed, now=now)
