@@ -18,7 +18,9 @@ Every figure comes from real processes:
                 out the work; CPU = workers' process trees (psutil) + the run --once process;
                 PostgreSQL backends of the benchmark's database are shown apart
   intrinsic     the same pages through worker.feeds.parse_feed + worker.extract.extract_article
-                alone in this process (resource.getrusage)
+                alone in this process (resource.getrusage), measured before the first run and
+                again after each: each run's ratio is against the mean of the two measurements
+                around it (a virtual machine's speed drifts by 10-20% over minutes)
   stages        the same work in this process on one thread, each stage timed with the
                 thread's CPU clock (no profiler): where the CPU beyond the intrinsic cost goes
   profile       the same work in this process on one thread under pyinstrument
@@ -39,6 +41,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import statistics
 import sys
 import tempfile
 from pathlib import Path
@@ -50,7 +53,7 @@ from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
 from bench import deskrun, newsdesk, pipeline_latency, pipeline_modes  # noqa: E402
-from bench.pipeline_profile import intrinsic_cost  # noqa: E402
+from bench.pipeline_profile import IntrinsicWork  # noqa: E402
 
 console = Console(width=int(os.environ.get("COLUMNS", "220")))
 GOAL_RATIO, GOAL_SCALING, GOAL_P95 = 1.5, 1.8, 2.0
@@ -71,6 +74,12 @@ def main() -> None:
     parser.add_argument("--feeds", type=int, default=20, help="outlets (one host each)")
     parser.add_argument("--topics", type=int, default=100)
     parser.add_argument("--trend", type=int, default=0, help="feed the 2 workers up to N articles")
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="run each throughput mode N times (rounds), then show each mode's median ratio",
+    )
     parser.add_argument("--latency-seconds", type=float, default=60)
     parser.add_argument("--latency-items", type=int, default=30)
     parser.add_argument(
@@ -109,14 +118,27 @@ def run_all(args, skip: set[str], tmp: Path) -> list[str]:  # noqa: ANN001
     """Every part not skipped, then the report; the names of the latency runs that failed."""
     total = max(args.articles, args.trend)
     plan = newsdesk.pipeline_plan(feeds=args.feeds, articles=total)[: args.articles]
-    intrinsic = intrinsic_cost(plan, topics=args.topics, weight=args.pages)
+    work = IntrinsicWork(plan, topics=args.topics, weight=args.pages)
+    measured = [work.measure()]
+    intrinsic = measured[0]
     console.print(
         f"intrinsic: {intrinsic.articles} {args.pages} pages "
         f"({intrinsic.page_bytes / intrinsic.articles / 1024:.1f}"
         f" KiB each) + {intrinsic.feeds} feeds: {intrinsic.ms_per_article:.2f} CPU ms/article"
+        " (measured again after each run below; each run's ratio is against the mean of the"
+        " measurements just before and just after it)"
     )
+
+    def beside(result):  # noqa: ANN001, ANN202
+        """`result` (a run just finished) with the intrinsic cost measured around it."""
+        measured.append(work.measure())
+        console.print(f"  intrinsic again: {measured[-1].ms_per_article:.2f} CPU ms/article")
+        result.intrinsic_ms = (measured[-2].ms_per_article + measured[-1].ms_per_article) / 2
+        return result
+
     rows: list[pipeline_modes.ModeRow] = []
-    profile = staged = None
+    staged_runs: list = []
+    profile = None
     trend: list[tuple[int, list[list[float]]]] = []
     latencies: list[pipeline_latency.Latency] = []
     desk = deskrun.Newsdesk(
@@ -125,40 +147,50 @@ def run_all(args, skip: set[str], tmp: Path) -> list[str]:  # noqa: ANN001
     try:
         desk.publish(args.articles)
         console.print(f"newsdesk: feeds on {desk.hosts} addresses, port {desk.port}")
-        if "embedded" not in skip:
-            rows.append(pipeline_modes.embedded_once(desk, tmp, plan=plan, topics=args.topics))
-            console.print(rows[-1].line())
-        if "one-core" not in skip and shutil.which("taskset"):
-            rows.append(
-                pipeline_modes.embedded_once(desk, tmp, plan=plan, topics=args.topics, one_cpu=True)
-            )
-            console.print(rows[-1].line())
-        if "stages" not in skip:
-            staged = pipeline_modes.in_process(desk, tmp, staged=True)
-            console.print(
-                f"  staged in-process run: {staged.articles} articles, "
-                f"{staged.ms_per_article:.1f} CPU ms/article"
-            )
-        if "profile" not in skip:
-            profile = pipeline_modes.in_process(desk, tmp, staged=False)
-            console.print(
-                f"  profiled in-process run: {profile.articles} articles, "
-                f"{profile.ms_per_article:.1f} CPU ms/article"
-            )
-        if "distributed" not in skip:
-            for count in (1, 2):
-                row, more = pipeline_modes.distributed_once(
-                    desk,
-                    tmp,
-                    workers=count,
-                    plan=plan,
-                    topics=args.topics,
-                    trend_to=args.trend if count == 2 else 0,
-                    batch=args.articles,
-                )
-                rows.append(row)
-                trend += more
+        for round_ in range(args.repeat):
+            if args.repeat > 1:
+                console.print(f"round {round_ + 1} of {args.repeat}")
+            last = round_ == args.repeat - 1
+
+            def row(result, round_=round_):  # noqa: ANN001, ANN202
+                result.round = round_
+                rows.append(beside(result))
                 console.print(rows[-1].line())
+
+            if "embedded" not in skip:
+                row(pipeline_modes.embedded_once(desk, tmp, plan=plan, topics=args.topics))
+            if "one-core" not in skip and shutil.which("taskset"):
+                row(
+                    pipeline_modes.embedded_once(
+                        desk, tmp, plan=plan, topics=args.topics, one_cpu=True
+                    )
+                )
+            if "stages" not in skip:
+                staged_runs.append(beside(pipeline_modes.in_process(desk, tmp, staged=True)))
+                console.print(
+                    f"  staged in-process run: {staged_runs[-1].articles} articles, "
+                    f"{staged_runs[-1].ms_per_article:.1f} CPU ms/article"
+                )
+            if "profile" not in skip and last:
+                profile = beside(pipeline_modes.in_process(desk, tmp, staged=False))
+                console.print(
+                    f"  profiled in-process run: {profile.articles} articles, "
+                    f"{profile.ms_per_article:.1f} CPU ms/article"
+                )
+            if "distributed" not in skip:
+                for count in (1, 2):
+                    result, more = pipeline_modes.distributed_once(
+                        desk,
+                        tmp,
+                        workers=count,
+                        plan=plan,
+                        topics=args.topics,
+                        # the trend publishes more articles: last, when no round needs the rest
+                        trend_to=args.trend if count == 2 and last else 0,
+                        batch=args.articles,
+                    )
+                    row(result)
+                    trend += more
     finally:
         desk.close()
     failed = []
@@ -184,13 +216,63 @@ def run_all(args, skip: set[str], tmp: Path) -> list[str]:  # noqa: ANN001
             console.print(f"[red]{failed[-1]} failed[/red]: {exc}")
             continue
         console.print(latencies[-1].line())
-    report(intrinsic, rows, profile, trend, latencies)
+    staged = _median(staged_runs, key=lambda r: r.ms_per_article / r.intrinsic_ms)
+    report(measured, rows, staged, profile, trend, latencies)
+    if args.repeat > 1:
+        summary(rows, staged_runs)
     if staged is not None:
-        stage_table(intrinsic, staged)
+        stage_table(staged)
     return failed
 
 
-def stage_table(intrinsic, staged) -> None:  # noqa: ANN001
+def _median(runs: list, key):  # noqa: ANN001, ANN202
+    """The run with the median `key` (the lower middle one of an even number), or None."""
+    ordered = sorted(runs, key=key)
+    return ordered[(len(ordered) - 1) // 2] if ordered else None
+
+
+def summary(rows, staged_runs) -> None:  # noqa: ANN001
+    """Each mode's ratio over the rounds: median and range."""
+    t = Table(title="CPU per article against the intrinsic cost, over the rounds")
+    for col in ("mode", "runs", "CPU ms/article, median", "× intrinsic, median", "range", "goal"):
+        t.add_column(col, justify="left" if col == "mode" else "right")
+    groups: dict[str, list[tuple[float, float]]] = {}
+    if staged_runs:
+        groups["in-process, 1 thread, each stage timed"] = [
+            (r.ms_per_article, r.ms_per_article / r.intrinsic_ms) for r in staged_runs
+        ]
+    for r in rows:
+        groups.setdefault(r.mode, []).append(
+            (r.cpu_ms_per_article, r.cpu_ms_per_article / r.intrinsic_ms)
+        )
+    for mode, runs in groups.items():
+        ratios = [x for _, x in runs]
+        mid = statistics.median(ratios)
+        t.add_row(
+            mode,
+            str(len(runs)),
+            f"{statistics.median(c for c, _ in runs):.2f}",
+            f"{mid:.2f}",
+            f"{min(ratios):.2f}–{max(ratios):.2f}",
+            ok(mid <= GOAL_RATIO),
+        )
+    rounds: dict[int, dict[int, pipeline_modes.ModeRow]] = {}
+    for r in rows:
+        if r.workers:
+            rounds.setdefault(r.round, {})[r.workers] = r
+    scales = sorted(
+        by[2].per_second / by[1].per_second for by in rounds.values() if 1 in by and 2 in by
+    )
+    console.print(t)
+    if scales:
+        console.print(
+            f"scaling, 2 workers over 1, over the rounds: median "
+            f"{statistics.median(scales):.2f}× ({scales[0]:.2f}–{scales[-1]:.2f}; goal ≥ "
+            f"{GOAL_SCALING})"
+        )
+
+
+def stage_table(staged) -> None:  # noqa: ANN001
     """CPU per processed article by stage, beside the intrinsic cost of the same pages."""
     n = max(1, staged.articles)
     t = Table(
@@ -205,15 +287,15 @@ def stage_table(intrinsic, staged) -> None:  # noqa: ANN001
     top = sum(s for _, depth, s, _ in staged.stages if depth == 0)
     t.add_row("the rest (scheduling, dispatch)", "", f"{1000 * (staged.cpu - top) / n:.2f}", "")
     t.add_row(
-        "intrinsic (parse_feed + extract_article alone, same pages)",
+        "intrinsic (parse_feed + extract_article alone, same pages, measured around this run)",
         "",
-        f"{intrinsic.ms_per_article:.2f}",
+        f"{staged.intrinsic_ms:.2f}",
         "",
     )
     console.print(t)
 
 
-def report(intrinsic, rows, profile, trend, latencies) -> None:  # noqa: ANN001, C901
+def report(measured, rows, staged, profile, trend, latencies) -> None:  # noqa: ANN001, C901
     load, note = deskrun.load_note()
     table = Table(title="Throughput and CPU per article (goal: CPU ≤ 1.5 × intrinsic)")
     for col in (
@@ -222,6 +304,7 @@ def report(intrinsic, rows, profile, trend, latencies) -> None:  # noqa: ANN001,
         "run s",
         "articles/s",
         "CPU ms/article",
+        "intrinsic ms beside",
         "× intrinsic",
         "goal",
         "PostgreSQL CPU ms/art.",
@@ -233,43 +316,46 @@ def report(intrinsic, rows, profile, trend, latencies) -> None:  # noqa: ANN001,
         table.add_column(
             col, justify="left" if col in ("mode", "RSS MiB (each process)") else "right"
         )
+    costs = [m.ms_per_article for m in measured]
     table.add_row(
-        "intrinsic: parse_feed + extract_article",
-        str(intrinsic.articles),
+        f"intrinsic: parse_feed + extract_article ({len(costs)} measurements, "
+        f"{min(costs):.2f}–{max(costs):.2f})",
+        str(measured[0].articles),
         "",
         "",
-        f"{intrinsic.ms_per_article:.2f}",
+        f"{sum(costs) / len(costs):.2f}",
+        "",
         "1.00",
-        "",
-        "",
-        "",
-        "",
-        "",
-        "",
+        *[""] * 6,
     )
-    if profile is not None:
+    for run, mode in (
+        (staged, "in-process, 1 thread, each stage timed"),
+        (profile, "in-process, 1 thread, profiled (pyinstrument)"),
+    ):
+        if run is None:
+            continue
+        ratio = run.ms_per_article / run.intrinsic_ms
+        wall = getattr(run, "wall", None)  # the profiled run's
         table.add_row(
-            "in-process, 1 thread, profiled (pyinstrument)",
-            str(profile.articles),
-            f"{profile.wall:.1f}",
-            f"{profile.articles / profile.wall:.1f}",
-            f"{profile.ms_per_article:.2f}",
-            f"{profile.ms_per_article / intrinsic.ms_per_article:.2f}",
-            "",
-            "",
-            "",
-            "",
-            "",
-            "",
+            mode,
+            str(run.articles),
+            f"{wall:.1f}" if wall else "",
+            f"{run.articles / wall:.1f}" if wall else "",
+            f"{run.ms_per_article:.2f}",
+            f"{run.intrinsic_ms:.2f}",
+            f"{ratio:.2f}",
+            ok(ratio <= GOAL_RATIO) if run is staged else "",
+            *[""] * 5,
         )
     for r in rows:
-        ratio = r.cpu_ms_per_article / intrinsic.ms_per_article
+        ratio = r.cpu_ms_per_article / r.intrinsic_ms
         table.add_row(
             r.mode,
             str(r.articles),
             f"{r.seconds:.1f}",
             f"{r.per_second:.1f}",
             f"{r.cpu_ms_per_article:.2f}",
+            f"{r.intrinsic_ms:.2f}",
             f"{ratio:.2f}",
             ok(ratio <= GOAL_RATIO),
             f1(r.pg_ms_per_article, ".2f"),
@@ -279,7 +365,7 @@ def report(intrinsic, rows, profile, trend, latencies) -> None:  # noqa: ANN001,
             f"{r.load:.1f}",
         )
     console.print(table)
-    by_mode = {r.workers: r for r in rows if r.workers}
+    by_mode = {r.workers: r for r in rows if r.workers and r.round == 0}
     if 1 in by_mode and 2 in by_mode:
         scale = by_mode[2].per_second / by_mode[1].per_second
         console.print(

@@ -73,6 +73,8 @@ class ModeRow:
     alerts_expected: int
     load: float
     by_state: dict = field(default_factory=dict)
+    intrinsic_ms: float = 0.0  # the intrinsic cost measured beside this run (bench/pipeline.py)
+    round: int = 0  # of bench/pipeline.py --repeat
 
     @property
     def per_second(self) -> float:
