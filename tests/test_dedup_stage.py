@@ -119,6 +119,25 @@ def test_fingerprint_shape_and_band_keys_fit_bigint():
     assert fingerprint(STORY) == fp  # deterministic
 
 
+def test_index_keys_never_change_within_a_scheme_version():
+    """The dedup index keeps keys for the whole window: a text must give the same keys in every
+    release until SCHEME_VERSION changes (values taken before the token codes were cached)."""
+    from worker.dedup import normalise
+
+    fp = fingerprint(STORY)
+    assert fp.shingle_count == 245
+    assert fp.minhash[:3] == (8590965, 20608472, 1890311)
+    assert fp.bands[:2] == (8752523963901622938, 2368030439448455183)
+    cjk = (
+        "東京の株式市場では日経平均株価が大幅に上昇し、投資家の間で景気回復への期待が高まった。" * 3
+        + "\n"
+        + "政府は新たな経済対策を発表し、中小企業への支援を拡大する方針を示した。" * 3
+    )
+    assert fingerprint(cjk).bands[:2] == (1725114355849264075, 4476021074929097833)
+    normalise._codes.clear()  # the same from a cold cache of token codes
+    assert fingerprint(STORY) == fp
+
+
 def test_minhash_equals_datasketch_update_batch():
     sh = shingle(STORY)
     folded = ((sh.hashes >> np.uint64(32)) ^ sh.hashes) & np.uint64(0xFFFFFFFF)

@@ -163,16 +163,33 @@ def detect_script(normalised: str) -> str:
     return _SCRIPT_NAMES[int(counts.argmax())] if counts.any() else "other"
 
 
+class _TokenCodes(dict):
+    """token -> its 64-bit code (crc32 and UTF-8 length), worked out once per distinct token:
+    news repeats its words, so most of an article's tokens are looked up, not hashed. Shared
+    by the threads (a race only computes a code twice); emptied when it reaches TOKEN_CODES."""
+
+    def __missing__(self, token: str) -> int:
+        b = token.encode()
+        code = zlib.crc32(b) | (len(b) << 32)
+        self[token] = code
+        return code
+
+
+TOKEN_CODES = 50_000  # distinct tokens kept (~5 MB)
+_codes = _TokenCodes()
+_BREAK_CODE = _codes["\n"]  # no token holds a line break, and crc32 tells 1-byte inputs apart
+
+
 def _token_hashes(tokens: list[str]) -> tuple[np.ndarray, np.ndarray]:
-    """64-bit hash per token (crc32 and length per distinct token), and the break mask.
+    """64-bit hash per token (crc32 and length), and the break mask.
 
     crc32 is used for speed (C, ~0.1 us); a collision between two words is harmless because a
     shingle hash needs all of its n tokens to agree, and the mix makes shingle hashes uniform.
     """
-    vocab: dict[str, int] = {"\n": 0}
-    ids = np.array([vocab.setdefault(tok, len(vocab)) for tok in tokens])
-    codes = [zlib.crc32(b := tok.encode()) | (len(b) << 32) for tok in vocab]
-    return np.array(codes, dtype=np.uint64)[ids], ids == 0
+    if len(_codes) > TOKEN_CODES:
+        _codes.clear()
+    codes = np.fromiter(map(_codes.__getitem__, tokens), dtype=np.uint64, count=len(tokens))
+    return codes, codes == _BREAK_CODE
 
 
 def fmix64(h: np.ndarray) -> np.ndarray:
