@@ -66,6 +66,12 @@ _INSERT_PG = (
 _INSERT_SQLITE = "INSERT INTO dedup_key (key, article_id, created_at, kind) VALUES (?, ?, ?, ?)"
 
 
+def _pg_ints(values: Iterable[int]) -> str:
+    """A PostgreSQL array literal of integers, for a `%(name)s::bigint[]` parameter: one string
+    for the driver to send, where a list costs it ~60 us more (it checks every element)."""
+    return "{" + ",".join(str(int(v)) for v in values) + "}"
+
+
 def _stamp(session: Session, moment: datetime):  # noqa: ANN202
     """`moment` as the driver receives dedup_key.created_at (naive UTC on SQLite)."""
     dialect = session.get_bind().dialect
@@ -82,7 +88,7 @@ def lock_keys(*, session: Session, keys: Iterable[int]) -> None:
     ordered = sorted(set(keys))
     if not ordered or not is_postgres(session):
         return
-    session.connection().exec_driver_sql(_LOCK_PG, {"keys": ordered})
+    session.connection().exec_driver_sql(_LOCK_PG, {"keys": _pg_ints(ordered)})
 
 
 def find_candidates(
@@ -101,10 +107,12 @@ def find_candidates(
     conn = session.connection()
     if is_postgres(session):
         keyed = conn.exec_driver_sql(
-            _LOOKUP_PG, {"keys": wanted, "since": since, "exclude": exclude}
+            _LOOKUP_PG, {"keys": _pg_ints(wanted), "since": since, "exclude": exclude}
         ).all()
         ids = sorted({row[0] for row in keyed})
-        story_of = dict(conn.exec_driver_sql(_STORIES_PG, {"ids": ids}).all()) if ids else {}
+        story_of = (
+            dict(conn.exec_driver_sql(_STORIES_PG, {"ids": _pg_ints(ids)}).all()) if ids else {}
+        )
     else:
         query = _LOOKUP.format(match=f"IN ({', '.join('?' * len(wanted))})", since="?", exclude="?")
         keyed = conn.exec_driver_sql(query, (*wanted, _stamp(session, since), exclude)).all()
@@ -145,8 +153,8 @@ def add_keys(
         conn.exec_driver_sql(
             _INSERT_PG,
             {
-                "keys": ordered,
-                "kinds": [kinds[k] for k in ordered],
+                "keys": _pg_ints(ordered),
+                "kinds": _pg_ints(kinds[k] for k in ordered),
                 "article_id": article_id,
                 "now": now,
             },
