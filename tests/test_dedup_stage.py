@@ -138,6 +138,14 @@ def test_index_keys_never_change_within_a_scheme_version():
     assert fingerprint(STORY) == fp
 
 
+def test_script_of_ascii_text_takes_the_fast_path_to_the_same_answer():
+    from worker.dedup.normalise import _script_of, detect_script
+
+    for sample in ["the wire story", "2024 100", "", "ONLY CAPITALS 7", "a", "x\ny z", "-- ++"]:
+        assert detect_script(sample) == _script_of(sample), sample
+    assert detect_script("the wire story") == "latin" and detect_script("2024") == "other"
+
+
 def test_minhash_equals_datasketch_update_batch():
     sh = shingle(STORY)
     folded = ((sh.hashes >> np.uint64(32)) ^ sh.hashes) & np.uint64(0xFFFFFFFF)

@@ -99,6 +99,7 @@ def _script_ranges() -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray]:
 
 _SCRIPT_NAMES, _RANGE_STARTS, _RANGE_ENDS, _RANGE_SCRIPT = _script_ranges()
 _CHAR_CLASS = "".join(_CHAR_SCRIPTS.values())
+_ASCII_LETTER = re.compile("[a-z]")
 _CHAR_SPLIT = re.compile(f"[{_CHAR_CLASS}]|\n| |[^{_CHAR_CLASS}\\s]+")
 
 # Odd multipliers, one per position in the n-gram (positional, so "a b" != "b a").
@@ -156,7 +157,14 @@ def normalise(text: str) -> str:
 
 def detect_script(normalised: str) -> str:
     """Dominant script of the letters in the first 3,000 characters ("other" if none)."""
-    codes = np.frombuffer(normalised[:3_000].encode("utf-32-le"), dtype="<u4")
+    sample = normalised[:3_000]
+    if sample.isascii():  # fast path, same answer: of ASCII, only a-z is in a script's range
+        return "latin" if _ASCII_LETTER.search(sample) else "other"
+    return _script_of(sample)
+
+
+def _script_of(sample: str) -> str:
+    codes = np.frombuffer(sample.encode("utf-32-le"), dtype="<u4")
     slot = np.searchsorted(_RANGE_STARTS, codes, side="right") - 1
     inside = (slot >= 0) & (codes <= _RANGE_ENDS[np.maximum(slot, 0)])
     counts = np.bincount(_RANGE_SCRIPT[slot[inside]], minlength=len(_SCRIPT_NAMES))
