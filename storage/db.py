@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 
@@ -103,6 +103,12 @@ def session_scope(database_url: str, *, readonly: bool = False) -> Iterator[Sess
         except BaseException:
             session.rollback()
             raise
+
+
+def pg_ints(values: Iterable[int]) -> str:
+    """A PostgreSQL array literal of integers, for a `%(name)s::bigint[]` parameter: one string
+    for the driver to send, where a list costs it ~60 us more (it checks every element)."""
+    return "{" + ",".join(str(int(v)) for v in values) + "}"
 
 
 def is_postgres(session: Session) -> bool:

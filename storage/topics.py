@@ -5,30 +5,39 @@ from __future__ import annotations
 import secrets
 from collections.abc import Collection
 from datetime import datetime
-from functools import cache
 
 from sqlalchemy import delete, func, select
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from storage.db import dialect_insert, dialect_insert_for, is_postgres
+from storage.db import dialect_insert, is_postgres, pg_ints
 from storage.models import ArticleTopic, StoryTopic, Topic, utcnow
 
 # Statements every processed article runs, built once (building one costs more than running it).
 _VERSION = select(func.count(Topic.id), func.max(Topic.id), func.max(Topic.updated_at))
 
 
-@cache
-def _match_inserts(postgres: bool):  # noqa: ANN202
-    """(article_topic insert, story_topic insert returning the (story, topic) pairs it added),
-    each ignoring rows already there; executed with one parameter set per row."""
-    insert = dialect_insert_for(postgres)
-    return (
-        insert(ArticleTopic.__table__).on_conflict_do_nothing(),
-        insert(StoryTopic.__table__)
-        .on_conflict_do_nothing()
-        .returning(StoryTopic.__table__.c.story_id, StoryTopic.__table__.c.topic_id),
-    )
+# SQLite: (article_topic insert, story_topic insert returning the (story, topic) pairs it
+# added), each ignoring rows already there; executed with one parameter set per row.
+_MATCH_INSERTS_SQLITE = (
+    sqlite_insert(ArticleTopic.__table__).on_conflict_do_nothing(),
+    sqlite_insert(StoryTopic.__table__)
+    .on_conflict_do_nothing()
+    .returning(StoryTopic.__table__.c.story_id, StoryTopic.__table__.c.topic_id),
+)
+# PostgreSQL: the same, each row of a batch an element of arrays.
+_ARTICLE_TOPICS_PG = (
+    "INSERT INTO article_topic (article_id, topic_id) "
+    "SELECT a, t FROM unnest(%(articles)s::bigint[], %(topics)s::bigint[]) AS u(a, t) "
+    "ON CONFLICT DO NOTHING"
+)
+_STORY_TOPICS_PG = (
+    "INSERT INTO story_topic (story_id, topic_id, first_matched_at, article_id) "
+    "SELECT s, t, %(now)s, a FROM unnest(%(stories)s::bigint[], %(topics)s::bigint[], "
+    "%(articles)s::bigint[]) AS u(s, t, a) "
+    "ON CONFLICT DO NOTHING RETURNING story_id, topic_id"
+)
 
 
 class DuplicateTopicError(ValueError):
@@ -124,22 +133,40 @@ def record_many_matches(
     article_rows, story_rows = [], {}
     for article_id, story_id, topic_ids in matches:
         for t in sorted(topic_ids):
-            article_rows.append({"article_id": article_id, "topic_id": t})
-            story_rows.setdefault(
-                (story_id, t),
-                {
-                    "story_id": story_id,
-                    "topic_id": t,
-                    "first_matched_at": now,
-                    "article_id": article_id,
-                },
-            )
+            article_rows.append((article_id, t))
+            story_rows.setdefault((story_id, t), article_id)
     if not article_rows:
         return {}
-    add_to_articles, add_to_stories = _match_inserts(is_postgres(session))
-    session.execute(add_to_articles, article_rows)
+    if is_postgres(session):  # two plain statements over arrays (see storage.db.pg_ints)
+        conn = session.connection()
+        articles, topics = zip(*article_rows, strict=True)
+        conn.exec_driver_sql(
+            _ARTICLE_TOPICS_PG, {"articles": pg_ints(articles), "topics": pg_ints(topics)}
+        )
+        stories, topics = zip(*story_rows, strict=True)
+        added = conn.exec_driver_sql(
+            _STORY_TOPICS_PG,
+            {
+                "stories": pg_ints(stories),
+                "topics": pg_ints(topics),
+                "articles": pg_ints(story_rows.values()),
+                "now": now,
+            },
+        ).all()
+    else:
+        add_to_articles, add_to_stories = _MATCH_INSERTS_SQLITE
+        session.execute(
+            add_to_articles, [{"article_id": a, "topic_id": t} for a, t in article_rows]
+        )
+        added = session.execute(
+            add_to_stories,
+            [
+                {"story_id": s, "topic_id": t, "first_matched_at": now, "article_id": a}
+                for (s, t), a in story_rows.items()
+            ],
+        ).all()
     new: dict[int, list[int]] = {}
-    for story_id, topic_id in session.execute(add_to_stories, list(story_rows.values())):
+    for story_id, topic_id in added:
         new.setdefault(story_id, []).append(topic_id)
     return {story_id: sorted(ids) for story_id, ids in new.items()}
 
