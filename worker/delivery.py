@@ -41,7 +41,7 @@ LEASE = 300  # a delivery left in `sending` this long (its sender died) may be t
 # New webhook alerts are sent by the worker that created them, right after its commit (see
 # `send_new`): within these bounds, so a failing or hanging endpoint holds up articles little.
 INLINE_TIMEOUT = 5.0  # seconds one such attempt may take (the queue's attempts take the full)
-INLINE_BUDGET = 10.0  # seconds of sending per article; the rest go through the queue
+INLINE_BUDGET = 10.0  # seconds of sending per batch of articles; the rest go through the queue
 INLINE_PAUSE = 600.0  # a subscription whose endpoint failed here goes through the queue so long
 
 
