@@ -4,7 +4,11 @@ transient error is given back to Celery to retry."""
 
 from __future__ import annotations
 
+import dataclasses
+import subprocess
+
 import pytest
+import redis
 from sqlalchemy import event, select
 from sqlalchemy.exc import OperationalError
 
@@ -234,6 +238,41 @@ def test_a_transient_error_ends_the_batch_and_its_retry_finishes_it(
     assert pipeline.process_articles(ids, ctx=context(sqlite_url), token="task-2") == [None] * 4
     outcomes = pipeline.process_articles(ids, ctx=context(sqlite_url), token="task-1")
     assert outcomes == ["processed"] * 4
+
+
+def test_a_celery_worker_ends_a_batch_on_its_time_limit_and_broker_errors(
+    sqlite_url, server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The worker's context adds them to the database's errors (embedded mode and the CLI never
+    import Celery or Redis for them)."""
+    import sys
+
+    from celery.exceptions import SoftTimeLimitExceeded
+
+    monkeypatch.setattr(tasks, "get_settings", lambda: make_settings(sqlite_url))
+    tasks.context.cache_clear()
+    try:
+        ctx = tasks.context()
+    finally:
+        tasks.context.cache_clear()
+    assert ctx.ends_batch == tasks.ENDS_BATCH
+    assert SoftTimeLimitExceeded in ctx.ends_batch and redis.ConnectionError in ctx.ends_batch
+    assert context(sqlite_url).ends_batch == pipeline.DATABASE_AWAY
+    ids = one_feed(server, sqlite_url)
+    calls: list[str] = []
+
+    def fetch(url, **kwargs):  # noqa: ANN001, ANN003, ANN202
+        calls.append(url)
+        raise SoftTimeLimitExceeded()
+
+    monkeypatch.setattr(pipeline, "fetch", fetch)
+    worker_ctx = dataclasses.replace(context(sqlite_url), ends_batch=tasks.ENDS_BATCH)
+    with pytest.raises(SoftTimeLimitExceeded):
+        pipeline.process_articles(ids, ctx=worker_ctx, token="task-1")
+    assert len(calls) == 1, "the batch ended at its first article"
+    probe = "import sys, worker.pipeline, wirewatch.service; print('celery' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False", "embedded mode starts without Celery"
 
 
 def test_the_celery_task_gives_a_transient_error_back_to_celery(

@@ -211,7 +211,6 @@ def deliver(delivery_ids: list[int], *, ctx, settings=None) -> str | None:  # no
 def _send(out: Outgoing, *, ctx, settings, sent: list[Outgoing] | None = None) -> str:  # noqa: ANN001
     """Send a claimed alert through its channel and record the outcome (`sent`: a success is
     added there, for the caller to record with others: `_record_sent`)."""
-    extra = {"subscription_id": out.subscription_id, "deliveries": out.ids, "channel": out.channel}
     try:
         transport = transport_for(out.channel, settings=settings)
         if out.channel == "webhook":
@@ -221,7 +220,7 @@ def _send(out: Outgoing, *, ctx, settings, sent: list[Outgoing] | None = None) -
         else:
             transport.send(out.alert, url=out.target)
     except TransportError as exc:
-        return _failed(ctx, out.ids, out.subscription_id, out.attempts, exc, extra)
+        return _failed(ctx, out.ids, out.subscription_id, out.attempts, exc, _log_fields(out))
     if sent is None:
         _record_sent(ctx, [out])
     else:
@@ -246,13 +245,12 @@ def _record_sent(ctx, outs: list[Outgoing]) -> None:  # noqa: ANN001
                 sub_row.last_digest_at = out.claimed_at
                 session.add(sub_row)
     for out in outs:
-        extra = {
-            "subscription_id": out.subscription_id,
-            "deliveries": out.ids,
-            "channel": out.channel,
-        }
-        log.info("alert sent", extra=extra)
+        log.info("alert sent", extra=_log_fields(out))
         metrics.ALERTS.labels(outcome="sent", channel=out.channel).inc()
+
+
+def _log_fields(out: Outgoing) -> dict:
+    return {"subscription_id": out.subscription_id, "deliveries": out.ids, "channel": out.channel}
 
 
 def _failed(ctx, ids, subscription_id, attempts, exc, extra) -> str:  # noqa: ANN001

@@ -13,8 +13,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cached_property
 
-import redis
-from celery.exceptions import SoftTimeLimitExceeded
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from scheduler.schedule import next_poll, retry_after_failure
@@ -45,11 +43,11 @@ FEED_ACCEPT = (
 PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
 HTML_TYPES = {"", "text/html", "application/xhtml+xml", "text/plain", "application/xml", "text/xml"}
 
-# The database or the broker briefly away (restart, failover): retried with backoff (Celery's
-# autoretry, worker.tasks), never taken for a fault of the article. With Celery's time limit,
-# these end a batch of articles rather than one of them (see process_articles).
-TRANSIENT = (OperationalError, DBAPIError, redis.ConnectionError, redis.TimeoutError)
-_ENDS_BATCH = (*TRANSIENT, SoftTimeLimitExceeded)
+# The database briefly away (restart, failover): never taken for a fault of the article, it ends
+# a batch of articles rather than one of them (see process_articles). A Celery worker adds the
+# broker's errors and its time limit (worker.tasks.ENDS_BATCH), imported only there: embedded
+# mode and the CLI start without Celery and Redis.
+DATABASE_AWAY = (OperationalError, DBAPIError)
 
 # One thread at a time does an article's CPU work: claims it, cleans and fingerprints its page, and
 # runs its transaction. Embedded mode's threads would otherwise pass the interpreter lock back
@@ -68,6 +66,7 @@ class Context:
     dispatcher: Dispatcher
     limiter: object  # LocalHostLimiter | RedisHostLimiter (has .slot(host))
     matcher: TopicMatcher = field(default_factory=TopicMatcher)
+    ends_batch: tuple[type[BaseException], ...] = DATABASE_AWAY  # errors that end a batch
 
     @cached_property
     def inline_settings(self) -> Settings:
@@ -238,7 +237,7 @@ def process_articles(
     article spoils the common transaction (its claim was lost, or an error), each is stored in
     a transaction of its own, so the others are kept. An unexpected error in one article's
     stages is logged and the next goes on (the article is handed out again by the sweep); the
-    database or the broker being away, or the task's time limit, ends the batch (TRANSIENT:
+    database or the broker being away, or the task's time limit, ends the batch (`ctx.ends_batch`:
     a Celery task is retried, and the articles already done are skipped as no longer ours).
     """
     outcomes: dict[int, str | None] = {}
@@ -248,7 +247,7 @@ def process_articles(
     for work in claimed:
         try:
             done = _fetch_and_clean(ctx, work)
-        except _ENDS_BATCH:
+        except ctx.ends_batch:
             raise
         except Exception as exc:
             if alone:
@@ -444,7 +443,7 @@ def _store_all(ctx: Context, ready: list[_Ready]) -> tuple[list, list[delivery.N
                 return assignments, alerts
             except _ClaimLost:
                 pass
-            except _ENDS_BATCH:
+            except ctx.ends_batch:
                 raise
             except Exception as exc:
                 log.warning("a batch's transaction failed (%s): storing one by one", exc)
@@ -460,7 +459,7 @@ def _store_all(ctx: Context, ready: list[_Ready]) -> tuple[list, list[delivery.N
                     new = _tag(ctx, session, [item], [assignment], [topic_ids])
             except _ClaimLost:
                 stored.append(None)
-            except _ENDS_BATCH:
+            except ctx.ends_batch:
                 raise
             except Exception as exc:
                 if len(ready) == 1:

@@ -6,6 +6,8 @@ import logging
 from functools import lru_cache
 
 import redis
+from celery.exceptions import SoftTimeLimitExceeded
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 from wirewatch import metrics
 from wirewatch.settings import get_settings
@@ -18,7 +20,9 @@ log = logging.getLogger(__name__)
 
 # The database or broker being briefly away (restart, failover) is retried with backoff; the
 # pipeline itself records every other failure on the row.
-TRANSIENT = pipeline.TRANSIENT
+TRANSIENT = (OperationalError, DBAPIError, redis.ConnectionError, redis.TimeoutError)
+# ... and, with the task's time limit, they end a batch of articles (worker.pipeline)
+ENDS_BATCH = (*TRANSIENT, SoftTimeLimitExceeded)
 TASK_OPTIONS = {
     "acks_late": True,
     "ignore_result": True,
@@ -43,6 +47,7 @@ def context() -> pipeline.Context:
         settings=settings,
         dispatcher=CeleryDispatcher(max_delay=settings.redis_visibility_timeout / 2),
         limiter=limiter,
+        ends_batch=ENDS_BATCH,
     )
 
 
