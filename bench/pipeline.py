@@ -99,6 +99,8 @@ def main() -> None:
     skip = set(filter(None, args.skip.split(",")))
     if unknown := skip - set(PARTS):
         parser.error(f"--skip: unknown {','.join(sorted(unknown))} (known: {','.join(PARTS)})")
+    if args.repeat < 1:
+        parser.error(f"--repeat: at least 1 round (got {args.repeat})")
     load, note = deskrun.load_note()
     console.rule("[bold]Wirewatch pipeline benchmark")
     console.print(
