@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import dataclasses
 import subprocess
+import time
+from urllib.parse import urlsplit
 
 import pytest
 import redis
@@ -29,9 +31,10 @@ def test_new_articles_go_out_a_few_to_a_task(monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setattr(tasks.process_article, "delay", lambda article_id: sent.append(article_id))
     monkeypatch.setattr(tasks.process_articles, "delay", lambda ids: sent.append(list(ids)))
     dispatcher = dispatch.CeleryDispatcher(max_delay=60)
-    dispatcher.process_articles(list(range(1, 10)))
     per = dispatch.ARTICLES_PER_TASK
-    assert sent == [list(range(1, 1 + per)), list(range(1 + per, 1 + 2 * per)), 9]
+    dispatcher.process_articles(list(range(1, 2 + 2 * per)))
+    last = 1 + 2 * per  # alone: a task of one article
+    assert sent == [list(range(1, 1 + per)), list(range(1 + per, 1 + 2 * per)), last]
     sent.clear()
     dispatcher.process_articles([])
     assert sent == []
@@ -41,11 +44,12 @@ def test_embedded_threads_take_new_articles_a_few_at_a_time() -> None:
     taken: list[list[int]] = []
     dispatcher = dispatch.ThreadDispatcher(2)
     dispatcher.articles_handler = taken.append
-    dispatcher.process_articles(list(range(1, 10)))
+    per = dispatch.ARTICLES_PER_TASK
+    dispatcher.process_articles(list(range(1, 2 + 2 * per)))
     assert dispatcher.wait_idle(timeout=10)
     dispatcher.close()
-    per = dispatch.ARTICLES_PER_TASK
-    assert sorted(taken) == [list(range(1, 1 + per)), list(range(1 + per, 1 + 2 * per)), [9]]
+    last = 1 + 2 * per
+    assert sorted(taken) == [list(range(1, 1 + per)), list(range(1 + per, 1 + 2 * per)), [last]]
 
 
 def one_feed(server, db_url: str) -> list[int]:  # noqa: ANN001
@@ -111,6 +115,45 @@ def test_a_batch_costs_three_transactions_and_loses_nothing(db_url, server) -> N
         sent = s.execute(select(Delivery.state)).scalars().all()
     assert sent == ["sent", "sent"], "one alert per story, not per copy"
     assert len(receiver.calls) == 2
+
+
+def test_a_slow_host_does_not_hold_back_a_batchs_first_articles(
+    db_url, server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The second page of a batch is slow: once the first cleaned article has waited STORE_AFTER,
+    the two cleaned so far are stored and alerted while the third page is still being fetched.
+    The copies stored in the second transaction still join the story, which alerts once."""
+    monkeypatch.setattr(pipeline, "STORE_AFTER", 0.3)
+    receiver = Receiver(server, "/batch-hook")
+    setup_topic(db_url, "livestock OR animal", receiver.url, new_webhook_secret())
+    ids = one_feed(server, db_url)
+    paths = [urlsplit(rows(db_url)[i].url).path for i in ids]
+    pages = {path: server.routes[path] for path in paths}
+    seen: dict[int, str] = {}
+    alerts_seen: list[int] = []
+
+    def page(path: str):  # noqa: ANN202
+        route = pages[path]
+        return route.status, route.headers, route.body
+
+    def slow(_request):  # noqa: ANN001, ANN202
+        time.sleep(0.5)
+        return page(paths[1])
+
+    def third(_request):  # noqa: ANN001, ANN202
+        seen.update({i: a.state for i, a in rows(db_url).items()})
+        alerts_seen.append(len(receiver.calls))
+        return page(paths[2])
+
+    server.route(paths[1], handler=slow)
+    server.route(paths[2], handler=third)
+    assert pipeline.process_articles(ids, ctx=context(db_url)) == ["processed"] * 4
+    assert [seen[i] for i in ids[:2]] == ["processed", "processed"]
+    assert "processed" not in (seen[ids[2]], seen[ids[3]])
+    assert alerts_seen == [1], "the wire story's alert went out with the first two articles"
+    articles = rows(db_url)
+    assert len({articles[i].story_id for i in ids[:3]}) == 1
+    assert len(receiver.calls) == 2, "one alert per story, not per copy"
 
 
 def test_a_batch_tags_the_story_that_lives_on_when_it_merges_stories(db_url, server) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cached_property
@@ -48,6 +49,11 @@ HTML_TYPES = {"", "text/html", "application/xhtml+xml", "text/plain", "applicati
 # broker's errors and its time limit (worker.tasks.ENDS_BATCH), imported only there: embedded
 # mode and the CLI start without Celery and Redis.
 DATABASE_AWAY = (OperationalError, DBAPIError)
+
+# A batch stores the articles it has cleaned, and sends their alerts, as soon as the first of them
+# has waited this long for the others (a slow host's pages): batching saves CPU, and this bounds
+# what it may cost an alert's latency.
+STORE_AFTER = 1.0
 
 # One thread at a time does an article's CPU work: claims it, cleans and fingerprints its page, and
 # runs its transaction. Embedded mode's threads would otherwise pass the interpreter lock back
@@ -231,6 +237,8 @@ def process_articles(
     """Several new articles (a feed's, handed out together): claimed in one transaction,
     fetched and cleaned one after the other, stored in one transaction, their alerts sent after
     its commit. Returns each one's final state, in order (None: not ours, or left to the sweep).
+    When a slow host keeps the first cleaned article waiting longer than STORE_AFTER, those
+    cleaned so far are stored (and alerted) without waiting for the rest.
 
     A transaction's fixed cost (begin and commit, a session, on SQLite the write of the pages
     every article touches) is paid once a batch rather than once an article. When one
@@ -244,6 +252,7 @@ def process_articles(
     alone = len(article_ids) == 1
     claimed = _claim(ctx, article_ids, token, outcomes)
     ready: list[_Ready] = []
+    first_ready = 0.0  # when the oldest article in `ready` was cleaned
     for work in claimed:
         try:
             done = _fetch_and_clean(ctx, work)
@@ -255,9 +264,21 @@ def process_articles(
             _unexpected(exc, work.article_id)
             continue
         if isinstance(done, _Ready):
+            if not ready:
+                first_ready = time.monotonic()
             ready.append(done)
         else:
             outcomes[work.article_id] = done
+        if ready and time.monotonic() - first_ready > STORE_AFTER:
+            _finish(ctx, ready, outcomes)
+            ready = []
+    if ready:
+        _finish(ctx, ready, outcomes)
+    return [outcomes.get(article_id) for article_id in article_ids]
+
+
+def _finish(ctx: Context, ready: list[_Ready], outcomes: dict) -> None:
+    """Store cleaned articles in one transaction, then send the alerts they created."""
     assignments, alerts = _store_all(ctx, ready)
     for item, assignment in zip(ready, assignments, strict=True):
         if assignment is None:
@@ -279,7 +300,6 @@ def process_articles(
             },
         )
     delivery.send_new(alerts, ctx=ctx)
-    return [outcomes.get(article_id) for article_id in article_ids]
 
 
 @dataclass
