@@ -131,7 +131,7 @@ def test_an_alert_claimed_by_a_worker_that_died_is_sent_after_its_lease(
 ) -> None:
     receiver = Receiver(server, "/inline-orphan")
     setup_topic(sqlite_url, "livestock", receiver.url, new_webhook_secret())
-    monkeypatch.setattr(delivery, "send_new", lambda alerts, *, ctx: None)  # died after commit
+    monkeypatch.setattr(delivery, "send_new", lambda alerts, **_: None)  # died after commit
     process_stories(sqlite_url, server, 1, ctx)
     (row,) = deliveries(sqlite_url)
     assert (row.state, row.attempts) == ("sending", 1), "created claimed, in the article's commit"

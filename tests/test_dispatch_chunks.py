@@ -21,7 +21,7 @@ from tests.support.feeds import PARAGRAPHS, article_page, rss
 from tests.support.wire import INDEPENDENT, republications
 from tests.test_alerts_flow import Receiver, add_feeds, setup_topic
 from tests.test_alerts_inline import Recorder
-from worker import dispatch, pipeline, tasks
+from worker import delivery, dispatch, pipeline, tasks
 from worker.alerts import new_webhook_secret
 from worker.hostlimit import LocalHostLimiter
 
@@ -154,6 +154,41 @@ def test_a_slow_host_does_not_hold_back_a_batchs_first_articles(
     articles = rows(db_url)
     assert len({articles[i].story_id for i in ids[:3]}) == 1
     assert len(receiver.calls) == 2, "one alert per story, not per copy"
+
+
+def test_a_batch_stored_in_parts_has_one_sending_budget(
+    db_url, server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Stored in two parts (a slow page), a batch still sends inline for INLINE_BUDGET seconds in
+    all: the first part's slow webhook spends it, so the second part's alert goes to the queue."""
+    monkeypatch.setattr(pipeline, "STORE_AFTER", 0.3)
+    monkeypatch.setattr(delivery, "INLINE_BUDGET", 0.2)
+    calls: list[int] = []
+
+    def slow_hook(_request):  # noqa: ANN001, ANN202
+        time.sleep(0.4)
+        calls.append(1)
+        return 200, {"Content-Type": "text/plain"}, b"ok"
+
+    setup_topic(
+        db_url,
+        "livestock OR animal",
+        server.route("/slow-hook", handler=slow_hook),
+        new_webhook_secret(),
+    )
+    ids = one_feed(server, db_url)
+    slow_path = urlsplit(rows(db_url)[ids[1]].url).path
+    page = server.routes[slow_path]
+    server.route(
+        slow_path, handler=lambda _r: (time.sleep(0.5), (page.status, page.headers, page.body))[1]
+    )
+    ctx = context(db_url)
+    assert pipeline.process_articles(ids, ctx=ctx) == ["processed"] * 4
+    assert len(calls) == 1, "the wire story's alert went out inline, spending the budget"
+    own_story = rows(db_url)[ids[3]].story_id
+    with session_scope(db_url) as s:
+        queued = s.execute(select(Delivery.id).where(Delivery.story_id == own_story)).scalars()
+        assert ctx.dispatcher.deliveries == [(list(queued), 0)]
 
 
 def test_a_batch_tags_the_story_that_lives_on_when_it_merges_stories(db_url, server) -> None:

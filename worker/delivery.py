@@ -126,15 +126,16 @@ class _Created(NamedTuple):
     created_at: datetime
 
 
-def send_new(alerts: list[NewAlert], *, ctx) -> None:  # noqa: ANN001
+def send_new(alerts: list[NewAlert], *, ctx, began: float | None = None) -> None:  # noqa: ANN001
     """Send the webhooks an article's transaction just created and claimed (`new_alerts`), after
     its commit, from this worker, without a hop through the queue (in distributed mode a Celery
     task per alert cost more CPU than sending it). Each attempt is an ordinary one (send, record;
     a failure is retried from the queue on the usual schedule) with INLINE_TIMEOUT as its
     deadline. The others (other channels, a subscription that failed here in the last
     INLINE_PAUSE seconds) and whatever is left after INLINE_BUDGET seconds go to the queue.
-    The alerts sent are recorded together after the last (a batch's: one transaction)."""
-    began = time.monotonic()
+    The alerts sent are recorded together after the last (a batch's: one transaction).
+    `began`: when the batch started sending, if it sends in parts (one budget for the batch)."""
+    began = time.monotonic() if began is None else began
     sent: list[Outgoing] = []  # recorded together, in one transaction, when all have gone
     try:
         for alert in alerts:

@@ -253,6 +253,7 @@ def process_articles(
     claimed = _claim(ctx, article_ids, token, outcomes)
     ready: list[_Ready] = []
     first_ready = 0.0  # when the oldest article in `ready` was cleaned
+    sending = None  # when the batch first sent alerts: one INLINE_BUDGET for all its parts
     for work in claimed:
         try:
             done = _fetch_and_clean(ctx, work)
@@ -270,15 +271,16 @@ def process_articles(
         else:
             outcomes[work.article_id] = done
         if ready and time.monotonic() - first_ready > STORE_AFTER:
-            _finish(ctx, ready, outcomes)
+            sending = _finish(ctx, ready, outcomes, sending)
             ready = []
     if ready:
-        _finish(ctx, ready, outcomes)
+        _finish(ctx, ready, outcomes, sending)
     return [outcomes.get(article_id) for article_id in article_ids]
 
 
-def _finish(ctx: Context, ready: list[_Ready], outcomes: dict) -> None:
-    """Store cleaned articles in one transaction, then send the alerts they created."""
+def _finish(ctx: Context, ready: list[_Ready], outcomes: dict, sending: float | None) -> float:
+    """Store cleaned articles in one transaction, then send the alerts they created (`sending`:
+    when the batch's earlier parts began sending, else now); returns when sending began."""
     assignments, alerts = _store_all(ctx, ready)
     for item, assignment in zip(ready, assignments, strict=True):
         if assignment is None:
@@ -299,7 +301,9 @@ def _finish(ctx: Context, ready: list[_Ready], outcomes: dict) -> None:
                 "wire": item.result.wire_source,
             },
         )
-    delivery.send_new(alerts, ctx=ctx)
+    sending = time.monotonic() if sending is None else sending
+    delivery.send_new(alerts, ctx=ctx, began=sending)
+    return sending
 
 
 @dataclass

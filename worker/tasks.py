@@ -7,7 +7,6 @@ from functools import lru_cache
 
 import redis
 from celery.exceptions import SoftTimeLimitExceeded
-from sqlalchemy.exc import DBAPIError, OperationalError
 
 from wirewatch import metrics
 from wirewatch.settings import get_settings
@@ -20,7 +19,7 @@ log = logging.getLogger(__name__)
 
 # The database or broker being briefly away (restart, failover) is retried with backoff; the
 # pipeline itself records every other failure on the row.
-TRANSIENT = (OperationalError, DBAPIError, redis.ConnectionError, redis.TimeoutError)
+TRANSIENT = (*pipeline.DATABASE_AWAY, redis.ConnectionError, redis.TimeoutError)
 # ... and, with the task's time limit, they end a batch of articles (worker.pipeline)
 ENDS_BATCH = (*TRANSIENT, SoftTimeLimitExceeded)
 TASK_OPTIONS = {
