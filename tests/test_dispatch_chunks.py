@@ -257,7 +257,7 @@ def test_a_bug_in_one_article_leaves_the_others_done(
         pipeline.process_article(ids[1], ctx=context(db_url))
 
 
-@pytest.mark.parametrize("trouble", ["claim lost", "bug while storing"])
+@pytest.mark.parametrize("trouble", ["claim lost", "bug while fingerprinting", "bug while storing"])
 def test_one_article_spoiling_the_batch_transaction_costs_only_itself(
     db_url, server, monkeypatch: pytest.MonkeyPatch, trouble: str
 ) -> None:
@@ -272,6 +272,8 @@ def test_one_article_spoiling_the_batch_transaction_costs_only_itself(
                 s.execute(
                     Article.__table__.update().where(Article.id == victim).values(state="pending")
                 )
+        if article.id == victim and trouble == "bug while fingerprinting":
+            raise ValueError("a bug in the fingerprint")
         return real_prepare(article)
 
     def match(*, article, **kwargs):  # noqa: ANN001, ANN003, ANN202
@@ -285,7 +287,7 @@ def test_one_article_spoiling_the_batch_transaction_costs_only_itself(
     assert outcomes == ["processed", "processed", None, "processed"]
     articles = rows(db_url)
     assert articles[victim].story_id is None and articles[victim].state == (
-        "fetching" if trouble == "bug while storing" else "pending"
+        "pending" if trouble == "claim lost" else "fetching"
     )
     with session_scope(db_url) as s:
         keyed = set(s.execute(select(DedupKey.article_id)).scalars())

@@ -271,16 +271,20 @@ def process_articles(
         else:
             outcomes[work.article_id] = done
         if ready and time.monotonic() - first_ready > STORE_AFTER:
-            sending = _finish(ctx, ready, outcomes, sending)
+            sending = _finish(ctx, ready, outcomes, sending, alone=alone)
             ready = []
     if ready:
-        _finish(ctx, ready, outcomes, sending)
+        _finish(ctx, ready, outcomes, sending, alone=alone)
     return [outcomes.get(article_id) for article_id in article_ids]
 
 
-def _finish(ctx: Context, ready: list[_Ready], outcomes: dict, sending: float | None) -> float:
-    """Store cleaned articles in one transaction, then send the alerts they created (`sending`:
-    when the batch's earlier parts began sending, else now); returns when sending began."""
+def _finish(
+    ctx: Context, ready: list[_Ready], outcomes: dict, sending: float | None, *, alone: bool
+) -> float:
+    """Fingerprint cleaned articles and store them in one transaction, then send the alerts
+    they created (`sending`: when the batch's earlier parts began sending, else now); returns
+    when sending began."""
+    ready = _fingerprint_all(ctx, ready, alone=alone)
     assignments, alerts = _store_all(ctx, ready)
     for item, assignment in zip(ready, assignments, strict=True):
         if assignment is None:
@@ -319,12 +323,12 @@ class _Work:
 
 @dataclass
 class _Ready:
-    """A cleaned and fingerprinted article, waiting for its transaction."""
+    """A cleaned article, waiting for its transaction (fingerprinted just before it)."""
 
     article: article_store.Processed
-    prepared: Prepared
     result: ExtractedArticle
     cleaned: dict
+    prepared: Prepared | None = None
 
 
 def _claim(ctx: Context, article_ids: list[int], token: str | None, outcomes: dict) -> list[_Work]:
@@ -433,9 +437,30 @@ def _fetch_and_clean(ctx: Context, work: _Work) -> _Ready | str:
         processed_at=utcnow(),
         **cleaned,
     )
+    return _Ready(article, result, cleaned)
+
+
+def _fingerprint_all(ctx: Context, ready: list[_Ready], *, alone: bool) -> list[_Ready]:
+    """Fingerprint the cleaned articles one after the other, just before their transaction;
+    those whose fingerprinting hit a bug are logged and left out (see `process_articles`).
+
+    Fingerprinting a batch in a row rather than each page right after its cleaning keeps the
+    token codes and the MinHash tables in the processor's cache: about 0.3 ms less per article
+    (`bench/pipeline.py`'s stage table)."""
+    kept = []
     with _CPU_STAGES:
-        prepared = prepare(article)
-    return _Ready(article, prepared, result, cleaned)
+        for item in ready:
+            try:
+                item.prepared = prepare(item.article)
+            except ctx.ends_batch:
+                raise
+            except Exception as exc:
+                if alone:
+                    raise
+                _unexpected(exc, item.article.id)
+                continue
+            kept.append(item)
+    return kept
 
 
 def _store_all(ctx: Context, ready: list[_Ready]) -> tuple[list, list[delivery.NewAlert]]:
