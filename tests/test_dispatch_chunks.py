@@ -120,8 +120,8 @@ def test_a_batch_costs_three_transactions_and_loses_nothing(db_url, server) -> N
 def test_a_slow_host_does_not_hold_back_a_batchs_first_articles(
     db_url, server, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The second page of a batch is slow: once the first cleaned article has waited STORE_AFTER,
-    the two cleaned so far are stored and alerted while the third page is still being fetched.
+    """The second page of a batch is slow: once the first page fetched has waited STORE_AFTER,
+    the two fetched so far are cleaned, stored and alerted before the third page is fetched.
     The copies stored in the second transaction still join the story, which alerts once."""
     monkeypatch.setattr(pipeline, "STORE_AFTER", 0.3)
     receiver = Receiver(server, "/batch-hook")
@@ -154,6 +154,37 @@ def test_a_slow_host_does_not_hold_back_a_batchs_first_articles(
     articles = rows(db_url)
     assert len({articles[i].story_id for i in ids[:3]}) == 1
     assert len(receiver.calls) == 2, "one alert per story, not per copy"
+
+
+@pytest.mark.parametrize("held_bytes", [pipeline.HELD_BYTES, 1])
+def test_a_batch_fetches_its_pages_then_cleans_them_in_a_row(
+    sqlite_url, server, monkeypatch: pytest.MonkeyPatch, held_bytes: int
+) -> None:
+    """No network wait between two cleanings (the cleaner's working set stays in the cache),
+    unless the pages held pass HELD_BYTES: then each part is cleaned and stored before the
+    next page is fetched."""
+    monkeypatch.setattr(pipeline, "HELD_BYTES", held_bytes)
+    ids = one_feed(server, sqlite_url)
+    steps: list[str] = []
+    real_fetch, real_extract = pipeline.fetch, pipeline.extract_article
+
+    def fetch(url, **kwargs):  # noqa: ANN001, ANN003, ANN202
+        steps.append("fetch")
+        return real_fetch(url, **kwargs)
+
+    def extract(html, **kwargs):  # noqa: ANN001, ANN003, ANN202
+        steps.append("clean")
+        return real_extract(html, **kwargs)
+
+    monkeypatch.setattr(pipeline, "fetch", fetch)
+    monkeypatch.setattr(pipeline, "extract_article", extract)
+    assert pipeline.process_articles(ids, ctx=context(sqlite_url)) == ["processed"] * 4
+    if held_bytes == 1:
+        assert steps == ["fetch", "clean"] * 4
+    else:
+        assert steps == ["fetch"] * 4 + ["clean"] * 4
+    articles = rows(sqlite_url)
+    assert len({articles[i].story_id for i in ids[:3]}) == 1, "the parts still join one story"
 
 
 def test_a_batch_stored_in_parts_has_one_sending_budget(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cached_property
@@ -25,7 +26,7 @@ from storage.db import session_scope
 from storage.models import utcnow
 from wirewatch import metrics
 from wirewatch.errors import ExtractionError, FeedParseError, FetchError
-from wirewatch.net import cache_lifetime, fetch, host_key
+from wirewatch.net import Response, cache_lifetime, fetch, host_key
 from wirewatch.settings import Settings
 from worker import delivery, politeness, websub
 from worker.assign import Assignment, Prepared, assign_story, prepare
@@ -50,10 +51,12 @@ HTML_TYPES = {"", "text/html", "application/xhtml+xml", "text/plain", "applicati
 # mode and the CLI start without Celery and Redis.
 DATABASE_AWAY = (OperationalError, DBAPIError)
 
-# A batch stores the articles it has cleaned, and sends their alerts, as soon as the first of them
-# has waited this long for the others (a slow host's pages): batching saves CPU, and this bounds
-# what it may cost an alert's latency.
+# A batch fetches its pages, then cleans, fingerprints and stores them one after the other (see
+# process_articles). It goes on to clean the pages it has as soon as the first of them has waited
+# this long for the others (a slow host's pages): batching saves CPU, and this bounds what it may
+# cost an alert's latency. It does so too once the pages it holds pass HELD_BYTES.
 STORE_AFTER = 1.0
+HELD_BYTES = 4 * 1024 * 1024
 
 # One thread at a time does an article's CPU work: claims it, cleans and fingerprints its page, and
 # runs its transaction. Embedded mode's threads would otherwise pass the interpreter lock back
@@ -234,48 +237,76 @@ def process_article(article_id: int, *, ctx: Context, token: str | None = None) 
 def process_articles(
     article_ids: list[int], *, ctx: Context, token: str | None = None
 ) -> list[str | None]:
-    """Several new articles (a feed's, handed out together): claimed in one transaction,
-    fetched and cleaned one after the other, stored in one transaction, their alerts sent after
-    its commit. Returns each one's final state, in order (None: not ours, or left to the sweep).
-    When a slow host keeps the first cleaned article waiting longer than STORE_AFTER, those
-    cleaned so far are stored (and alerted) without waiting for the rest.
+    """Several new articles (a feed's, handed out together): claimed in one transaction, their
+    pages fetched, then cleaned and fingerprinted one after the other, stored in one transaction,
+    their alerts sent after its commit. Returns each one's final state, in order (None: not ours,
+    or left to the sweep). When a slow host keeps the first page fetched waiting longer than
+    STORE_AFTER (or the pages held pass HELD_BYTES), those fetched so far are cleaned, stored
+    and alerted without waiting for the rest.
 
     A transaction's fixed cost (begin and commit, a session, on SQLite the write of the pages
-    every article touches) is paid once a batch rather than once an article. When one
-    article spoils the common transaction (its claim was lost, or an error), each is stored in
-    a transaction of its own, so the others are kept. An unexpected error in one article's
+    every article touches) is paid once a batch rather than once an article. Cleaning the pages
+    in a row, with no network wait between them, keeps the cleaner's code and data in the
+    processor's cache: each wait lets the operating system move the thread to another core. When
+    one article spoils the common transaction (its claim was lost, or an error), each is stored
+    in a transaction of its own, so the others are kept. An unexpected error in one article's
     stages is logged and the next goes on (the article is handed out again by the sweep); the
     database or the broker being away, or the task's time limit, ends the batch (`ctx.ends_batch`:
     a Celery task is retried, and the articles already done are skipped as no longer ours).
     """
     outcomes: dict[int, str | None] = {}
     alone = len(article_ids) == 1
-    claimed = _claim(ctx, article_ids, token, outcomes)
-    ready: list[_Ready] = []
-    first_ready = 0.0  # when the oldest article in `ready` was cleaned
+    waiting = deque(_claim(ctx, article_ids, token, outcomes))
     sending = None  # when the batch first sent alerts: one INLINE_BUDGET for all its parts
-    for work in claimed:
-        try:
-            done = _fetch_and_clean(ctx, work)
-        except ctx.ends_batch:
-            raise
-        except Exception as exc:
-            if alone:
-                raise
-            _unexpected(exc, work.article_id)
-            continue
-        if isinstance(done, _Ready):
-            if not ready:
-                first_ready = time.monotonic()
-            ready.append(done)
-        else:
-            outcomes[work.article_id] = done
-        if ready and time.monotonic() - first_ready > STORE_AFTER:
+    while waiting:
+        pages = _fetch_some(ctx, waiting, outcomes, alone=alone)
+        ready: list[_Ready] = []
+        for page in pages:
+            done = _each(ctx, page.work, _clean, page, alone=alone)
+            page.response = None  # the raw page is no longer needed
+            if isinstance(done, _Ready):
+                ready.append(done)
+            else:
+                outcomes[page.work.article_id] = done
+        if ready:
             sending = _finish(ctx, ready, outcomes, sending, alone=alone)
-            ready = []
-    if ready:
-        _finish(ctx, ready, outcomes, sending, alone=alone)
     return [outcomes.get(article_id) for article_id in article_ids]
+
+
+def _fetch_some(ctx: Context, waiting: deque, outcomes: dict, *, alone: bool) -> list[_Page]:
+    """Fetch the pages of the claimed articles in `waiting`, taking them from there: all of
+    them, or those fetched before the first has waited STORE_AFTER or they pass HELD_BYTES.
+    The final state of those that go no further is put in `outcomes`."""
+    pages: list[_Page] = []
+    first = 0.0
+    held = 0
+    while waiting:
+        work = waiting.popleft()
+        page = _each(ctx, work, _fetch_page, work, alone=alone)
+        if not isinstance(page, _Page):
+            outcomes[work.article_id] = page
+            continue
+        if not pages:
+            first = time.monotonic()
+        pages.append(page)
+        held += page.size
+        if time.monotonic() - first > STORE_AFTER or held > HELD_BYTES:
+            break
+    return pages
+
+
+def _each(ctx: Context, work: _Work, stage, arg, *, alone: bool):  # noqa: ANN001, ANN202
+    """`stage(ctx, arg)` for one article of a batch: an unexpected error is logged and the
+    article left to the sweep (None), unless it is alone or the error ends the batch."""
+    try:
+        return stage(ctx, arg)
+    except ctx.ends_batch:
+        raise
+    except Exception as exc:
+        if alone:
+            raise
+        _unexpected(exc, work.article_id)
+        return None
 
 
 def _finish(
@@ -319,6 +350,19 @@ class _Work:
     host: str | None
     verdict: Verdict | None
     now: datetime
+
+
+@dataclass
+class _Page:
+    """A claimed article's fetched page, waiting to be cleaned (`error`: why there is none)."""
+
+    work: _Work
+    response: Response | None
+    error: Exception | None
+
+    @property
+    def size(self) -> int:
+        return len(self.response.content) if self.response is not None else 0
 
 
 @dataclass
@@ -368,9 +412,9 @@ def _claim(ctx: Context, article_ids: list[int], token: str | None, outcomes: di
     return claimed
 
 
-def _fetch_and_clean(ctx: Context, work: _Work) -> _Ready | str:
-    """Fetch and clean a claimed article's page, and fingerprint the text (or the feed's
-    content, when the page cannot be had); its final state when it goes no further."""
+def _fetch_page(ctx: Context, work: _Work) -> _Page | str:
+    """Fetch a claimed article's page; its final state when it goes no further (its host asked
+    us to wait, or a transient failure: tried again later)."""
     s = ctx.settings
     article_id, claim, host, now = work.article_id, work.claim, work.host, work.now
     url = claim.url
@@ -388,13 +432,6 @@ def _fetch_and_clean(ctx: Context, work: _Work) -> _Ready | str:
             )
         ctx.dispatcher.process_article(article_id, delay=verdict.wait)
         return "pending"
-
-    extra = {"article_id": article_id, "url": url}
-    feed_kwargs = {
-        "feed_title": claim.feed_title,
-        "feed_content": claim.feed_content,
-        "feed_published": claim.feed_published,
-    }
     try:
         if not url:
             raise FetchError("the feed entry has no link", permanent=True)
@@ -404,20 +441,42 @@ def _fetch_and_clean(ctx: Context, work: _Work) -> _Ready | str:
             response = fetch(url, settings=s, max_bytes=s.page_max_bytes, accept=PAGE_ACCEPT)
         if response.content_type not in HTML_TYPES:
             raise ExtractionError(f"not an HTML page ({response.content_type})")
-        with _CPU_STAGES:
-            result = extract_article(
-                response.content, url=response.url, charset=response.charset, **feed_kwargs
-            )
     except FetchError as exc:
         if not exc.permanent:
             return _retry_article(ctx, article_id, claim.attempts, exc, host, now)
-        result = _from_feed_or_none(url, feed_kwargs)
-        if result is None:
-            return _fail_article(ctx, article_id, str(exc), extra)
+        return _Page(work, None, exc)
     except ExtractionError as exc:
+        return _Page(work, None, exc)
+    return _Page(work, response, None)
+
+
+def _clean(ctx: Context, page: _Page) -> _Ready | str:
+    """Clean a fetched page (or the feed's content, when the page could not be had); its final
+    state when it goes no further."""
+    work = page.work
+    article_id, claim = work.article_id, work.claim
+    url = claim.url
+    feed_kwargs = {
+        "feed_title": claim.feed_title,
+        "feed_content": claim.feed_content,
+        "feed_published": claim.feed_published,
+    }
+    if page.response is not None:
+        try:
+            with _CPU_STAGES:
+                result = extract_article(
+                    page.response.content,
+                    url=page.response.url,
+                    charset=page.response.charset,
+                    **feed_kwargs,
+                )
+        except ExtractionError as exc:
+            page.error = exc
+    if page.error is not None:
         result = _from_feed_or_none(url, feed_kwargs)
         if result is None:
-            return _fail_article(ctx, article_id, str(exc), extra)
+            extra = {"article_id": article_id, "url": url}
+            return _fail_article(ctx, article_id, str(page.error), extra)
 
     cleaned = {  # what the stages read and the row stores
         "title": result.title,
