@@ -262,7 +262,7 @@ def process_articles(
         pages = _fetch_some(ctx, waiting, outcomes, alone=alone)
         ready: list[_Ready] = []
         for page in pages:
-            done = _each(ctx, page.work, _clean, page, alone=alone)
+            done = _each(ctx, page.work.article_id, _clean, ctx, page, alone=alone)
             page.response = None  # the raw page is no longer needed
             if isinstance(done, _Ready):
                 ready.append(done)
@@ -282,7 +282,7 @@ def _fetch_some(ctx: Context, waiting: deque, outcomes: dict, *, alone: bool) ->
     held = 0
     while waiting:
         work = waiting.popleft()
-        page = _each(ctx, work, _fetch_page, work, alone=alone)
+        page = _each(ctx, work.article_id, _fetch_page, ctx, work, alone=alone)
         if not isinstance(page, _Page):
             outcomes[work.article_id] = page
             continue
@@ -295,17 +295,17 @@ def _fetch_some(ctx: Context, waiting: deque, outcomes: dict, *, alone: bool) ->
     return pages
 
 
-def _each(ctx: Context, work: _Work, stage, arg, *, alone: bool):  # noqa: ANN001, ANN202
-    """`stage(ctx, arg)` for one article of a batch: an unexpected error is logged and the
-    article left to the sweep (None), unless it is alone or the error ends the batch."""
+def _each(ctx: Context, article_id: int, stage, *args, alone: bool):  # noqa: ANN001, ANN002, ANN202
+    """`stage(*args)` for one article of a batch: an unexpected error is logged and the article
+    left to the sweep (None), unless it is alone or the error ends the batch."""
     try:
-        return stage(ctx, arg)
+        return stage(*args)
     except ctx.ends_batch:
         raise
     except Exception as exc:
         if alone:
             raise
-        _unexpected(exc, work.article_id)
+        _unexpected(exc, article_id)
         return None
 
 
@@ -506,20 +506,10 @@ def _fingerprint_all(ctx: Context, ready: list[_Ready], *, alone: bool) -> list[
     Fingerprinting a batch in a row rather than each page right after its cleaning keeps the
     token codes and the MinHash tables in the processor's cache: about 0.3 ms less per article
     (`bench/pipeline.py`'s stage table)."""
-    kept = []
     with _CPU_STAGES:
         for item in ready:
-            try:
-                item.prepared = prepare(item.article)
-            except ctx.ends_batch:
-                raise
-            except Exception as exc:
-                if alone:
-                    raise
-                _unexpected(exc, item.article.id)
-                continue
-            kept.append(item)
-    return kept
+            item.prepared = _each(ctx, item.article.id, prepare, item.article, alone=alone)
+    return [item for item in ready if item.prepared is not None]
 
 
 def _store_all(ctx: Context, ready: list[_Ready]) -> tuple[list, list[delivery.NewAlert]]:
