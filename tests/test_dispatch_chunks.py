@@ -156,9 +156,15 @@ def test_a_slow_host_does_not_hold_back_a_batchs_first_articles(
     assert len(receiver.calls) == 2, "one alert per story, not per copy"
 
 
-@pytest.mark.parametrize("held_bytes", [pipeline.HELD_BYTES, 1])
+@pytest.mark.parametrize(
+    ("held_bytes", "expected"),
+    [
+        (pipeline.HELD_BYTES, ["fetch"] * 4 + ["clean"] * 4),
+        (1, ["fetch", "clean"] * 4),
+    ],
+)
 def test_a_batch_fetches_its_pages_then_cleans_them_in_a_row(
-    sqlite_url, server, monkeypatch: pytest.MonkeyPatch, held_bytes: int
+    sqlite_url, server, monkeypatch: pytest.MonkeyPatch, held_bytes: int, expected: list[str]
 ) -> None:
     """No network wait between two cleanings (the cleaner's working set stays in the cache),
     unless the pages held pass HELD_BYTES: then each part is cleaned and stored before the
@@ -179,10 +185,7 @@ def test_a_batch_fetches_its_pages_then_cleans_them_in_a_row(
     monkeypatch.setattr(pipeline, "fetch", fetch)
     monkeypatch.setattr(pipeline, "extract_article", extract)
     assert pipeline.process_articles(ids, ctx=context(sqlite_url)) == ["processed"] * 4
-    if held_bytes == 1:
-        assert steps == ["fetch", "clean"] * 4
-    else:
-        assert steps == ["fetch"] * 4 + ["clean"] * 4
+    assert steps == expected
     articles = rows(sqlite_url)
     assert len({articles[i].story_id for i in ids[:3]}) == 1, "the parts still join one story"
 

@@ -461,22 +461,20 @@ def _clean(ctx: Context, page: _Page) -> _Ready | str:
         "feed_content": claim.feed_content,
         "feed_published": claim.feed_published,
     }
-    if page.response is not None:
+    error, response = page.error, page.response
+    if response is not None:
         try:
             with _CPU_STAGES:
                 result = extract_article(
-                    page.response.content,
-                    url=page.response.url,
-                    charset=page.response.charset,
-                    **feed_kwargs,
+                    response.content, url=response.url, charset=response.charset, **feed_kwargs
                 )
         except ExtractionError as exc:
-            page.error = exc
-    if page.error is not None:
+            error = exc
+    if error is not None:
         result = _from_feed_or_none(url, feed_kwargs)
         if result is None:
             extra = {"article_id": article_id, "url": url}
-            return _fail_article(ctx, article_id, str(page.error), extra)
+            return _fail_article(ctx, article_id, str(error), extra)
 
     cleaned = {  # what the stages read and the row stores
         "title": result.title,
