@@ -9,7 +9,7 @@ serialises writers (BEGIN IMMEDIATE), which gives the same guarantee.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -50,18 +50,18 @@ _LOCK_PG = (
 # seen in the soak as 0.7 s per lookup at 5,000 articles.)
 _LOOKUP = (
     "SELECT article_id, kind, key FROM dedup_key "
-    "WHERE key {match} AND created_at >= {since} AND article_id != {exclude}"
+    "WHERE key {match} AND created_at >= {since} AND article_id {exclude}"
 )
 _LOOKUP_PG = _LOOKUP.format(
-    match="= ANY(%(keys)s::bigint[])", since="%(since)s", exclude="%(exclude)s"
+    match="= ANY(%(keys)s::bigint[])", since="%(since)s", exclude="!= ALL(%(exclude)s::bigint[])"
 )
 _STORIES = "SELECT id, story_id FROM article WHERE id {match} AND story_id IS NOT NULL"
 _STORIES_PG = _STORIES.format(match="= ANY(%(ids)s::bigint[])")
 _STORIES_SQLITE = _STORIES.format(match="IN (SELECT value FROM json_each(?))")
 _INSERT_PG = (
     "INSERT INTO dedup_key (key, article_id, created_at, kind) "
-    "SELECT k, %(article_id)s, %(now)s, t FROM unnest(%(keys)s::bigint[], %(kinds)s::int[]) "
-    "AS u(k, t)"
+    "SELECT k, (%(ids)s::bigint[])[i], (%(stamps)s::timestamptz[])[i], t "
+    "FROM unnest(%(keys)s::bigint[], %(kinds)s::int[], %(at)s::int[]) AS u(k, t, i)"
 )
 _INSERT_SQLITE = "INSERT INTO dedup_key (key, article_id, created_at, kind) VALUES (?, ?, ?, ?)"
 
@@ -92,35 +92,63 @@ def find_candidates(
 
     One probe of the (key, article_id) primary key per key.
     """
-    by_kind: dict[int, set[int]] = {}
-    for kind, key in keys:
-        by_kind.setdefault(kind, set()).add(key)
-    if not by_kind:
-        return []
-    wanted = sorted({key for group in by_kind.values() for key in group})
+    keys = list(keys)
+    rows, story_of = key_rows(
+        session=session, keys={k for _, k in keys}, since=since, exclude=[exclude]
+    )
+    return rank_candidates(keys=keys, rows=rows, story_of=story_of)
+
+
+def key_rows(
+    *, session: Session, keys: Collection[int], since: datetime, exclude: Collection[int]
+) -> tuple[list[tuple[int, int, int]], dict[int, int]]:
+    """The window's index rows holding any of `keys`, as (article_id, kind, key), leaving out the
+    articles in `exclude`; and the story of each article they name that is in one."""
+    if not keys:
+        return [], {}
+    wanted = sorted(keys)
     conn = session.connection()
     if is_postgres(session):
         keyed = conn.exec_driver_sql(
-            _LOOKUP_PG, {"keys": pg_ints(wanted), "since": since, "exclude": exclude}
+            _LOOKUP_PG,
+            {"keys": pg_ints(wanted), "since": since, "exclude": pg_ints(sorted(exclude))},
         ).all()
         ids = sorted({row[0] for row in keyed})
         story_of = (
             dict(conn.exec_driver_sql(_STORIES_PG, {"ids": pg_ints(ids)}).all()) if ids else {}
         )
     else:
-        query = _LOOKUP.format(match=f"IN ({', '.join('?' * len(wanted))})", since="?", exclude="?")
-        keyed = conn.exec_driver_sql(query, (*wanted, _stamp(session, since), exclude)).all()
+        query = _LOOKUP.format(
+            match=f"IN ({', '.join('?' * len(wanted))})",
+            since="?",
+            exclude=f"NOT IN ({', '.join('?' * len(exclude))})",
+        )
+        keyed = conn.exec_driver_sql(query, (*wanted, _stamp(session, since), *exclude)).all()
         ids = sorted({row[0] for row in keyed})
         story_of = (
             dict(conn.exec_driver_sql(_STORIES_SQLITE, (json.dumps(ids),)).all()) if ids else {}
         )
+    return [tuple(row) for row in keyed], story_of
+
+
+def rank_candidates(
+    *,
+    keys: Iterable[tuple[int, int]],
+    rows: Iterable[tuple[int, int, int]],
+    story_of: Mapping[int, int],
+) -> list[Candidate]:
+    """The articles of `rows` (see `key_rows`) sharing any of the (kind, key) pairs `keys`, with
+    their stories (`story_of`), most shared first."""
+    by_kind: dict[int, set[int]] = {}
+    for kind, key in keys:
+        by_kind.setdefault(kind, set()).add(key)
     shared: dict[int, list] = {}
-    for article_id, kind, key in keyed:
+    for article_id, kind, key in rows:
         story_id = story_of.get(article_id)
         if story_id is None:
             continue  # not in a story yet (its own transaction has not finished)
         if key not in by_kind.get(kind, ()):
-            continue  # the same number under another kind of key: not a match
+            continue  # another of the rows' keys, or the same number under another kind
         entry = shared.setdefault(article_id, [story_id, set(), 0])
         entry[1].add(kind)
         entry[2] += 1
@@ -134,28 +162,40 @@ def find_candidates(
 def add_keys(
     *, session: Session, article_id: int, keys: Iterable[tuple[int, int]], now: datetime
 ) -> None:
-    """Insert the article's keys in one statement: on PostgreSQL one INSERT over two arrays, on
-    SQLite one executemany."""
-    kinds: dict[int, int] = {}
-    for kind, key in keys:
-        kinds[key] = min(kind, kinds.get(key, kind))  # one row per key and article
-    if not kinds:
+    """Insert the article's keys (see `add_many_keys`)."""
+    add_many_keys(session=session, items=[(article_id, keys, now)])
+
+
+def add_many_keys(
+    *, session: Session, items: Iterable[tuple[int, Iterable[tuple[int, int]], datetime]]
+) -> None:
+    """Insert the keys of several articles, (article id, its (kind, key) pairs, when), in one
+    statement: on PostgreSQL one INSERT over arrays, on SQLite one executemany."""
+    ids, stamps, rows = [], [], []  # rows: (key, kind, index of the article in ids)
+    for article_id, keys, now in items:
+        kinds: dict[int, int] = {}
+        for kind, key in keys:
+            kinds[key] = min(kind, kinds.get(key, kind))  # one row per key and article
+        rows += [(key, kinds[key], len(ids)) for key in sorted(kinds)]
+        ids.append(article_id)
+        stamps.append(now)
+    if not rows:
         return
-    ordered = sorted(kinds)
     conn = session.connection()
     if is_postgres(session):
         conn.exec_driver_sql(
             _INSERT_PG,
             {
-                "keys": pg_ints(ordered),
-                "kinds": pg_ints(kinds[k] for k in ordered),
-                "article_id": article_id,
-                "now": now,
+                "keys": pg_ints(r[0] for r in rows),
+                "kinds": pg_ints(r[1] for r in rows),
+                "at": pg_ints(r[2] + 1 for r in rows),  # PostgreSQL arrays count from 1
+                "ids": pg_ints(ids),
+                "stamps": stamps,
             },
         )
         return
-    stamp = _stamp(session, now)
-    conn.exec_driver_sql(_INSERT_SQLITE, [(k, article_id, stamp, kinds[k]) for k in ordered])
+    stamps = [_stamp(session, now) for now in stamps]
+    conn.exec_driver_sql(_INSERT_SQLITE, [(k, ids[i], stamps[i], kind) for k, kind, i in rows])
 
 
 def attach(

@@ -117,6 +117,31 @@ def test_a_batch_costs_three_transactions_and_loses_nothing(db_url, server) -> N
     assert len(receiver.calls) == 2
 
 
+def test_a_batch_reads_and_writes_the_dedup_index_once(db_url, server) -> None:
+    """The batch's keys are looked up in one statement, once they are locked, and its articles'
+    keys inserted in one, at the end: the three copies still find each other in between."""
+    ids = one_feed(server, db_url)
+    statements: list[str] = []
+    engine = get_engine(db_url)
+
+    def listener(_conn, _cursor, statement, *_args) -> None:  # noqa: ANN001, ANN002
+        if "dedup_key" in statement:
+            statements.append(statement.split()[0].upper())
+
+    event.listen(engine, "before_cursor_execute", listener)
+    try:
+        assert pipeline.process_articles(ids, ctx=context(db_url)) == ["processed"] * 4
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)
+    assert statements == ["SELECT", "INSERT"]
+    articles = rows(db_url)
+    wire_story = {articles[i].story_id for i in ids[:3]}
+    assert len(wire_story) == 1 and articles[ids[3]].story_id not in wire_story
+    with session_scope(db_url) as s:
+        keyed = s.execute(select(DedupKey.article_id).distinct()).scalars().all()
+    assert sorted(keyed) == sorted(ids), "every article's keys are in the index"
+
+
 def test_a_slow_host_does_not_hold_back_a_batchs_first_articles(
     db_url, server, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -29,7 +29,7 @@ from wirewatch.errors import ExtractionError, FeedParseError, FetchError
 from wirewatch.net import Response, cache_lifetime, fetch, host_key
 from wirewatch.settings import Settings
 from worker import delivery, politeness, websub
-from worker.assign import Assignment, Prepared, assign_story, prepare
+from worker.assign import Assignment, BatchIndex, Prepared, assign_story, prepare
 from worker.dispatch import Dispatcher
 from worker.extract import ExtractedArticle, extract_article, extract_from_feed
 from worker.feeds import parse_feed
@@ -531,10 +531,17 @@ def _store_all(ctx: Context, ready: list[_Ready]) -> tuple[list, list[delivery.N
                     story_store.lock_keys(
                         session=session, keys=[k for r in ready for _, k in r.prepared.keys]
                     )
+                    index = BatchIndex(
+                        session,
+                        [(r.article.id, r.prepared) for r in ready],
+                        since=min(r.article.processed_at for r in ready)
+                        - timedelta(days=ctx.settings.dedup_window_days),
+                    )
                     assignments = [
-                        _store(ctx, session, r, topic_ids=t, keys_locked=True)
+                        _store(ctx, session, r, topic_ids=t, index=index)
                         for r, t in zip(ready, topic_ids, strict=True)
                     ]
+                    index.write(session)
                     alerts = _tag(ctx, session, ready, assignments, topic_ids)
                 return assignments, alerts
             except _ClaimLost:
@@ -574,11 +581,11 @@ def _store(
     item: _Ready,
     *,
     topic_ids: list[int],
-    keys_locked: bool = False,
+    index: BatchIndex | None = None,
 ) -> Assignment:
     """An article's part of a transaction: its story and its row (raises _ClaimLost when the
     article is no longer ours). `topic_ids`: its topics, matched in this transaction before its
-    story's locks (they go on the row); `keys_locked`: the caller already locked its keys."""
+    story's locks (they go on the row); `index`: the batch's (see `BatchIndex`)."""
     article, prepared, result = item.article, item.prepared, item.result
     now = article.processed_at
     assignment = assign_story(
@@ -588,7 +595,7 @@ def _store(
         window_days=ctx.settings.dedup_window_days,
         prepared=prepared,
         pending=True,
-        keys_locked=keys_locked,
+        index=index,
     )
     if not article_store.complete_article(
         session=session,
