@@ -4,9 +4,11 @@ transient error is given back to Celery to retry."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import subprocess
 import time
+from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 import pytest
@@ -140,6 +142,29 @@ def test_a_batch_reads_and_writes_the_dedup_index_once(db_url, server) -> None:
     with session_scope(db_url) as s:
         keyed = s.execute(select(DedupKey.article_id).distinct()).scalars().all()
     assert sorted(keyed) == sorted(ids), "every article's keys are in the index"
+
+
+def test_a_batch_keeps_its_host_slot_from_one_page_to_the_next(db_url, server) -> None:
+    """A batch fetches one page at a time: it takes its host's slot once for the pages of that
+    host (in distributed mode each slot costs two Redis round trips), and gives it back when
+    it stops fetching."""
+    ids = one_feed(server, db_url)
+    taken: list[str] = []
+
+    class Counting(LocalHostLimiter):
+        @contextlib.contextmanager
+        def slot(self, host: str, **kwargs: float) -> Iterator[None]:
+            taken.append(host)
+            with super().slot(host, **kwargs):
+                yield
+
+    limiter = Counting(1)
+    ctx = pipeline.Context(settings=make_settings(db_url), dispatcher=Recorder(), limiter=limiter)
+    assert pipeline.process_articles(ids, ctx=ctx) == ["processed"] * 4
+    host = urlsplit(server.url("/")).netloc
+    assert taken == [host], "once for the four pages"
+    with limiter.slot(host, max_wait=0):
+        pass  # given back
 
 
 def test_a_slow_host_does_not_hold_back_a_batchs_first_articles(

@@ -280,19 +280,52 @@ def _fetch_some(ctx: Context, waiting: deque, outcomes: dict, *, alone: bool) ->
     pages: list[_Page] = []
     first = 0.0
     held = 0
-    while waiting:
-        work = waiting.popleft()
-        page = _each(ctx, work.article_id, _fetch_page, ctx, work, alone=alone)
-        if not isinstance(page, _Page):
-            outcomes[work.article_id] = page
-            continue
-        if not pages:
-            first = time.monotonic()
-        pages.append(page)
-        held += page.size
-        if time.monotonic() - first > STORE_AFTER or held > HELD_BYTES:
-            break
+    with _HostSlot(ctx.limiter) as slot:
+        while waiting:
+            work = waiting.popleft()
+            page = _each(ctx, work.article_id, _fetch_page, ctx, work, slot, alone=alone)
+            if not isinstance(page, _Page):
+                outcomes[work.article_id] = page
+                continue
+            if not pages:
+                first = time.monotonic()
+            pages.append(page)
+            held += page.size
+            if time.monotonic() - first > STORE_AFTER or held > HELD_BYTES:
+                break
     return pages
+
+
+class _HostSlot:
+    """A batch's slot of the per-host limit (`ctx.limiter`), kept from one page to the next of
+    the same host: the batch fetches one page at a time, so it is still one request in flight,
+    and in distributed mode two Redis round trips a page become two a host. Given back when a
+    page of another host comes, before a robots.txt fetch (which takes a slot of its own), and
+    when the fetching stops."""
+
+    def __init__(self, limiter) -> None:  # noqa: ANN001
+        self._limiter = limiter
+        self._host: str | None = None
+        self._held = None
+
+    def take(self, host: str) -> None:
+        if self._host == host:
+            return
+        self.give_back()
+        held = self._limiter.slot(host)
+        held.__enter__()
+        self._held, self._host = held, host
+
+    def give_back(self) -> None:
+        if self._held is not None:
+            held, self._held, self._host = self._held, None, None
+            held.__exit__(None, None, None)
+
+    def __enter__(self) -> _HostSlot:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.give_back()
 
 
 def _each(ctx: Context, article_id: int, stage, *args, alone: bool):  # noqa: ANN001, ANN002, ANN202
@@ -412,14 +445,15 @@ def _claim(ctx: Context, article_ids: list[int], token: str | None, outcomes: di
     return claimed
 
 
-def _fetch_page(ctx: Context, work: _Work) -> _Page | str:
-    """Fetch a claimed article's page; its final state when it goes no further (its host asked
-    us to wait, or a transient failure: tried again later)."""
+def _fetch_page(ctx: Context, work: _Work, slot: _HostSlot) -> _Page | str:
+    """Fetch a claimed article's page in the batch's host `slot`; its final state when it goes
+    no further (its host asked us to wait, or a transient failure: tried again later)."""
     s = ctx.settings
     article_id, claim, host, now = work.article_id, work.claim, work.host, work.now
     url = claim.url
     verdict = work.verdict
     if verdict is None:  # the host's robots.txt is not known yet: fetched outside the claim
+        slot.give_back()
         verdict = politeness.before_page_request(ctx, url=url, host=host, now=now)
     if verdict.wait > 0:
         with session_scope(s.database_url) as session:
@@ -437,8 +471,8 @@ def _fetch_page(ctx: Context, work: _Work) -> _Page | str:
             raise FetchError("the feed entry has no link", permanent=True)
         if verdict.refused:
             raise FetchError(verdict.refused, permanent=True)
-        with ctx.limiter.slot(host):
-            response = fetch(url, settings=s, max_bytes=s.page_max_bytes, accept=PAGE_ACCEPT)
+        slot.take(host)
+        response = fetch(url, settings=s, max_bytes=s.page_max_bytes, accept=PAGE_ACCEPT)
         if response.content_type not in HTML_TYPES:
             raise ExtractionError(f"not an HTML page ({response.content_type})")
     except FetchError as exc:
