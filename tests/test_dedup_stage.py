@@ -23,8 +23,8 @@ from worker.dedup import (
     similarity,
     title_key,
 )
-from worker.dedup.normalise import MAX_TOKENS, normalise
-from worker.dedup.sketch import SEED, matchable, minhash_values
+from worker.dedup.normalise import MAX_TOKENS, _distinct, normalise
+from worker.dedup.sketch import SEED, band_keys, matchable, minhash_values
 
 DATA = Path(__file__).parent / "data" / "dedup"
 REPO = Path(__file__).resolve().parents[1]
@@ -153,6 +153,21 @@ def test_minhash_equals_datasketch_update_batch():
     reference.update_batch(folded.tolist())
     assert np.array_equal(minhash_values(sh.hashes), reference.hashvalues)
     assert fingerprint(STORY).minhash == tuple(reference.hashvalues.tolist())
+
+
+def test_band_keys_come_from_the_first_values_of_the_whole_minhash():
+    """fingerprint_of works out only the MinHash values its bands need: they are the first
+    BANDS * ROWS of the whole MinHash."""
+    fp = fingerprint(STORY)
+    assert fp.bands == band_keys(fp.minhash)
+
+
+@pytest.mark.parametrize("size", [0, 1, 2, 700, 5000])
+def test_distinct_shingle_hashes_are_numpys_unique(size: int) -> None:
+    rng = np.random.default_rng(size)
+    values = rng.integers(0, 2**64, size, dtype=np.uint64)
+    values = np.concatenate([values, values[: size // 2], values[:1]])  # with repeats
+    assert np.array_equal(_distinct(values.copy()), np.unique(values))
 
 
 def test_permutations_are_datasketchs_own():

@@ -17,8 +17,8 @@ rebuilding the index.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
-from functools import cache
+from dataclasses import dataclass, field
+from functools import cache, cached_property
 
 import numpy as np
 
@@ -37,11 +37,18 @@ MIN_SHINGLES = 30
 @dataclass(frozen=True)
 class Fingerprint:
     content_hash: str  # sha256 hex of the normalised text (exact layer)
-    minhash: tuple[int, ...]  # NUM_PERM 32-bit datasketch MinHash hash values (affine32)
     bands: tuple[int, ...]  # BANDS non-negative 63-bit keys, band index mixed in
     shingle_count: int
     word_count: int
     script: str  # "latin" | "cjk" | "arabic" | ... (see normalise.detect_script)
+    hashes: np.ndarray = field(repr=False, compare=False)  # the text's shingle hashes
+
+    @cached_property
+    def minhash(self) -> tuple[int, ...]:
+        """The NUM_PERM 32-bit datasketch MinHash hash values (affine32). Worked out when
+        asked for: the bands need only the first BANDS * ROWS of them, and half the
+        permutations cost a quarter of the time (their table stays in the processor's cache)."""
+        return tuple(minhash_values(self.hashes).tolist())
 
 
 @cache
@@ -63,8 +70,9 @@ def _fmix32(h: np.ndarray) -> np.ndarray:
     return h ^ (h >> np.uint32(16))
 
 
-def minhash_values(hashes: np.ndarray) -> np.ndarray:
-    """datasketch MinHash(scheme="affine32") hash values of 64-bit shingle hashes, vectorised.
+def minhash_values(hashes: np.ndarray, count: int = NUM_PERM) -> np.ndarray:
+    """datasketch MinHash(scheme="affine32") hash values of 64-bit shingle hashes, vectorised
+    (the first `count` of them).
 
     Same arithmetic as ``MinHash.update_batch`` (fmix32 pre-mix, then ``a*h+b mod 2**32`` with
     datasketch's own permutation parameters), minus its per-item Python hash call, which costs
@@ -73,7 +81,7 @@ def minhash_values(hashes: np.ndarray) -> np.ndarray:
     folded = (((hashes >> np.uint64(32)) ^ hashes) & np.uint64(0xFFFFFFFF)).astype(np.uint32)
     with np.errstate(over="ignore"):
         a, b = _permutations()
-        permuted = _fmix32(folded)[:, None] * a[None, :] + b[None, :]
+        permuted = _fmix32(folded)[:, None] * a[None, :count] + b[None, :count]
     return permuted.min(axis=0)
 
 
@@ -111,14 +119,13 @@ def fingerprint_of(sh: Shingles) -> Fingerprint | None:
     """The fingerprint of a text's shingles (see `fingerprint`)."""
     if not matchable(sh):
         return None
-    values = minhash_values(sh.hashes)
     return Fingerprint(
         content_hash=content_hash_of(sh.normalised),
-        minhash=tuple(values.tolist()),
-        bands=band_keys(values),
+        bands=band_keys(minhash_values(sh.hashes, BANDS * ROWS)),
         shingle_count=len(sh.hashes),
         word_count=sh.word_count,
         script=sh.script,
+        hashes=sh.hashes,
     )
 
 
