@@ -135,10 +135,10 @@ def rank_candidates(
     *,
     keys: Iterable[tuple[int, int]],
     rows: Iterable[tuple[int, int, int]],
-    story_of: Mapping[int, int],
+    story_of: Mapping[int, int | None],
 ) -> list[Candidate]:
     """The articles of `rows` (see `key_rows`) sharing any of the (kind, key) pairs `keys`, with
-    their stories (`story_of`), most shared first."""
+    their stories (`story_of`; those in none are left out), most shared first."""
     by_kind: dict[int, set[int]] = {}
     for kind, key in keys:
         by_kind.setdefault(kind, set()).add(key)

@@ -117,20 +117,24 @@ def assign_story(
 
 
 class BatchIndex:
-    """The index as one batch's transaction sees it, for `assign_story`: the window's keys of
-    the database looked up once for all the batch's articles, just after their locks
-    (`story_store.lock_keys`), plus the keys of the batch's articles already assigned, which
-    `write` then inserts in one statement. Worth ~3 statements per article: an article's own
-    lookup and insert cost more than the database's work for them."""
+    """The index as one batch's transaction sees it, for `assign_story`: the batch's keys locked
+    and the window's rows holding them looked up once for all its articles, plus the keys of
+    the batch's articles already assigned, which `write` then inserts in one statement. Worth
+    ~3 statements per article: an article's own lookup and insert cost more than the
+    database's work for them."""
 
     def __init__(
         self, session: Session, batch: list[tuple[int, Prepared]], *, since: datetime
     ) -> None:
         """`batch`: each article's id and `prepare()`; `since`: the start of the window."""
+        keys = {k for _, p in batch for _, k in p.keys}
+        # PostgreSQL: every key of the batch locked at once, in order, so that two batches
+        # sharing keys wait for each other rather than deadlock; the lookup comes after.
+        story_store.lock_keys(session=session, keys=keys)
         self._rows: dict[int, list[tuple[int, int, int]]] = {}  # key -> (article, kind, key)
         rows, self._story_of = story_store.key_rows(
             session=session,
-            keys={k for _, p in batch for _, k in p.keys},
+            keys=keys,
             since=since,
             exclude=[article_id for article_id, _ in batch],
         )
@@ -143,9 +147,7 @@ class BatchIndex:
         """As `story_store.find_candidates` would find them in this transaction."""
         rows = [row for key in {k for _, k in keys} for row in self._rows.get(key, ())]
         story_of = {row[0]: self._living(row[0]) for row in rows}
-        return story_store.rank_candidates(
-            keys=keys, rows=rows, story_of={a: s for a, s in story_of.items() if s is not None}
-        )
+        return story_store.rank_candidates(keys=keys, rows=rows, story_of=story_of)
 
     def _living(self, article_id: int) -> int | None:
         story_id = self._story_of.get(article_id)

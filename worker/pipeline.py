@@ -11,6 +11,7 @@ import logging
 import threading
 import time
 from collections import deque
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cached_property
@@ -21,7 +22,6 @@ from scheduler.schedule import next_poll, retry_after_failure
 from storage import articles as article_store
 from storage import feeds as feed_store
 from storage import hosts as host_store
-from storage import stories as story_store
 from storage.db import session_scope
 from storage.models import utcnow
 from wirewatch import metrics
@@ -306,20 +306,18 @@ class _HostSlot:
     def __init__(self, limiter) -> None:  # noqa: ANN001
         self._limiter = limiter
         self._host: str | None = None
-        self._held = None
+        self._held = ExitStack()
 
     def take(self, host: str) -> None:
         if self._host == host:
             return
         self.give_back()
-        held = self._limiter.slot(host)
-        held.__enter__()
-        self._held, self._host = held, host
+        self._held.enter_context(self._limiter.slot(host))
+        self._host = host
 
     def give_back(self) -> None:
-        if self._held is not None:
-            held, self._held, self._host = self._held, None, None
-            held.__exit__(None, None, None)
+        self._host = None
+        self._held.close()
 
     def __enter__(self) -> _HostSlot:
         return self
@@ -560,12 +558,7 @@ def _store_all(ctx: Context, ready: list[_Ready]) -> tuple[list, list[delivery.N
                         )
                         for r in ready
                     ]
-                    # PostgreSQL: every key of the batch locked at once, in order, so that two
-                    # batches sharing keys wait for each other rather than deadlock
-                    story_store.lock_keys(
-                        session=session, keys=[k for r in ready for _, k in r.prepared.keys]
-                    )
-                    index = BatchIndex(
+                    index = BatchIndex(  # locks the batch's keys, then looks them up
                         session,
                         [(r.article.id, r.prepared) for r in ready],
                         since=min(r.article.processed_at for r in ready)

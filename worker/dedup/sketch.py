@@ -38,10 +38,13 @@ MIN_SHINGLES = 30
 class Fingerprint:
     content_hash: str  # sha256 hex of the normalised text (exact layer)
     bands: tuple[int, ...]  # BANDS non-negative 63-bit keys, band index mixed in
-    shingle_count: int
     word_count: int
     script: str  # "latin" | "cjk" | "arabic" | ... (see normalise.detect_script)
     hashes: np.ndarray = field(repr=False, compare=False)  # the text's shingle hashes
+
+    @property
+    def shingle_count(self) -> int:
+        return len(self.hashes)
 
     @cached_property
     def minhash(self) -> tuple[int, ...]:
@@ -122,7 +125,6 @@ def fingerprint_of(sh: Shingles) -> Fingerprint | None:
     return Fingerprint(
         content_hash=content_hash_of(sh.normalised),
         bands=band_keys(minhash_values(sh.hashes, BANDS * ROWS)),
-        shingle_count=len(sh.hashes),
         word_count=sh.word_count,
         script=sh.script,
         hashes=sh.hashes,
